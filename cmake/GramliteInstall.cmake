@@ -1,0 +1,16 @@
+# install(EXPORT) with a package config, so that a consumer project can find_package(gramlite).
+include(CMakePackageConfigHelpers)
+get_property(gramlite_libraries GLOBAL PROPERTY GRAMLITE_LIBRARIES)
+install(TARGETS ${gramlite_libraries} gramlite_warnings EXPORT gramliteTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gramlite
+  FILES_MATCHING PATTERN "*.h" PATTERN "cli" EXCLUDE)
+install(DIRECTORY ${PROJECT_BINARY_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gramlite
+  FILES_MATCHING PATTERN "*.h")
+install(EXPORT gramliteTargets NAMESPACE gramlite:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/gramliteConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/gramliteConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/gramliteConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/gramliteConfig.cmake ${PROJECT_BINARY_DIR}/gramliteConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)

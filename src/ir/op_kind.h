@@ -1,0 +1,61 @@
+// Operator kinds of the graph IR. The numeric values are stored in model files: append only, never
+// renumber, never reuse. kCount is checked at compile time so that adding an op is a deliberate act
+// that also updates the name table and every switch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace gramlite::ir {
+
+enum class OpKind : uint16_t {
+  kConv2d = 0,         // inputs: x, weight [O, I/groups, kH, kW], optional bias [O]
+  kBatchNorm = 1,      // inputs: x, weight (gamma), bias (beta), running_mean, running_var
+  kRelu = 2,
+  kRelu6 = 3,
+  kHardSwish = 4,      // x * relu6(x + 3) / 6
+  kHardSigmoid = 5,    // relu6(x + 3) / 6  (PyTorch semantics: alpha 1/6, beta 0.5)
+  kSigmoid = 6,
+  kAdd = 7,            // numpy broadcasting
+  kMul = 8,            // numpy broadcasting (squeeze-excitation scales)
+  kConcat = 9,
+  kMaxPool = 10,
+  kAvgPool = 11,
+  kGlobalAvgPool = 12, // [N, C, H, W] -> [N, C, 1, 1]
+  kFlatten = 13,
+  kReshape = 14,
+  kLinear = 15,        // inputs: x [N, in], weight [out, in], optional bias [out]
+  kDropout = 16,       // identity at inference
+  kSoftmax = 17,
+  kPad = 18,           // constant padding
+  kCount = 19,
+};
+static_assert(static_cast<int>(OpKind::kCount) == 19,
+              "op kinds are append-only: update the name table, shape inference, validation, the "
+              "reference kernels and the model-format spec together");
+
+// The activations that can be fused into a producing op (Conv2d, Linear, Add, BatchNorm).
+// Stored in model files: append only.
+enum class Activation : uint8_t {
+  kNone = 0,
+  kRelu = 1,
+  kRelu6 = 2,
+  kHardSwish = 3,
+  kHardSigmoid = 4,
+  kSigmoid = 5,
+  kCount = 6,
+};
+
+const char* op_kind_name(OpKind kind);
+std::optional<OpKind> op_kind_from_name(std::string_view name);
+bool is_valid_op_kind(uint32_t raw);
+
+const char* activation_name(Activation activation);
+bool is_valid_activation(uint32_t raw);
+// The activation an elementwise op kind computes, if it is one of the fusable activations.
+std::optional<Activation> activation_of(OpKind kind);
+// Whether a node of this kind may carry a fused activation.
+bool can_fuse_activation(OpKind kind);
+
+}  // namespace gramlite::ir
