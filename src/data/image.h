@@ -1,0 +1,31 @@
+// Decoded images and how they become model inputs. OpenCV stays inside src/data: nothing here
+// exposes cv::Mat, so callers (the CLI, later the slide analyser) do not compile against OpenCV.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "ir/metadata.h"
+
+namespace gramlite::data {
+
+// 8-bit RGB, row-major, interleaved (HWC).
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;  // width * height * 3
+};
+
+// Decodes PNG, JPEG, TIFF, BMP, ... of any channel count (grey, grey+alpha, RGB, RGBA) and 8 or
+// 16 bits per channel into 8-bit RGB. Alpha is composited over white (slide scanners pad with
+// white). Errors name the file.
+Result<RgbImage> read_rgb_image(const std::string& path);
+
+// Resizes per `preprocessing.resize` to width x height, scales to [0, 1], normalises with the
+// metadata's mean/std and writes planar CHW floats (3 * height * width) to `out`.
+Status image_to_tensor(const RgbImage& image, const ir::Preprocessing& preprocessing, int width, int height,
+                       float* out);
+
+}  // namespace gramlite::data
