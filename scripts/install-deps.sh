@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages gramlite needs to build, test and benchmark. Idempotent; run as
+# root (or through sudo). Set GRAMLITE_DEPS=core for the compiler-only core build.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then exec sudo -E "$0" "$@"; fi
+  echo "install-deps.sh: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+
+core=(build-essential cmake ninja-build pkg-config libflatbuffers-dev flatbuffers-compiler libgtest-dev libgmock-dev)
+full=(libopenblas-dev libopencv-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
+      python3 python3-torch python3-torchvision python3-numpy)
+
+packages=("${core[@]}")
+if [ "${GRAMLITE_DEPS:-full}" != core ]; then packages+=("${full[@]}"); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps.sh: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds gramlite and runs every test: the full build (all labels, slow ones included), the
+# compiler-only core build that proves ir/format/runtime/zoo need no BLAS, OpenCV or libtorch, and
+# a short libFuzzer run of the model loader.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== full build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=ON -DGRAMLITE_BUILD_BENCHMARKS=ON
+cmake --build build -j "$jobs"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== core build: only a C++ compiler and the FlatBuffers headers"
+cmake -S . -B build-core -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=ON -DGRAMLITE_WITH_BLAS=OFF \
+  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
+cmake --build build-core -j "$jobs"
+ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
+
+if command -v clang++ >/dev/null 2>&1; then
+  echo "== model-loader fuzzer (clang, libFuzzer + ASan + UBSan)"
+  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRAMLITE_BUILD_FUZZERS=ON \
+    -DGRAMLITE_BUILD_TESTS=OFF -DGRAMLITE_WITH_BLAS=OFF -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=OFF \
+    -DGRAMLITE_BUILD_CLI=OFF
+  cmake --build build-fuzz -j "$jobs"
+  ctest --test-dir build-fuzz --output-on-failure -L fuzz
+fi

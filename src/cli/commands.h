@@ -1,0 +1,18 @@
+// One function per subcommand: each adds its CLI11 subcommand to the app and, when it runs,
+// stores its exit code in `exit_code`. The work itself lives in the library.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace gramlite::cli {
+
+void add_version_command(CLI::App& app, int& exit_code);
+void add_zoo_command(CLI::App& app, int& exit_code);
+void add_import_command(CLI::App& app, int& exit_code);
+void add_info_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
+
+}  // namespace gramlite::cli
