@@ -1,0 +1,23 @@
+#include "runtime/reference/kernel.h"
+
+namespace gramlite::runtime::reference {
+
+const float* constant_floats(const KernelContext& context, size_t index) {
+  if (!has_input(context.node, index)) return nullptr;
+  const ir::Tensor& tensor = context.graph.tensor(context.node.inputs[index]);
+  if (!tensor.is_constant() || tensor.dtype != ir::DType::kFloat32) return nullptr;
+  return tensor.data.as<float>();
+}
+
+Status require_no_fused_activation(const ir::Node& node) {
+  if (node.fused_activation == ir::Activation::kNone) return Status::Ok();
+  return unsupported("fused activation ", ir::activation_name(node.fused_activation), " on a ",
+                     ir::op_kind_name(node.kind), " node is not supported by the reference kernels");
+}
+
+size_t element_count_of(const ir::Shape& shape) {
+  const int64_t count = ir::element_count(shape);
+  return count < 0 ? 0 : static_cast<size_t>(count);
+}
+
+}  // namespace gramlite::runtime::reference

@@ -1,0 +1,308 @@
+#include "runtime/session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <unordered_set>
+
+#include "ir/passes.h"
+#include "ir/shape_inference.h"
+#include "ir/validate.h"
+#include "runtime/memory_planner.h"
+#include "runtime/reference/registry.h"
+
+namespace gramlite::runtime {
+
+// One node of the execution plan. Pointer arrays are filled at prepare; entries that are graph
+// inputs are patched at the start of each run (input_patches_).
+struct Session::Step {
+  std::unique_ptr<reference::Kernel> kernel;
+  std::vector<const float*> inputs;
+  std::vector<float*> outputs;
+  float* scratch = nullptr;
+};
+
+struct Session::InputPatch {
+  size_t step;
+  size_t slot;
+  size_t graph_input;
+};
+
+namespace {
+
+// Where a tensor's data lives during a run.
+struct Location {
+  enum class Kind { kNone, kArena, kGraphInput, kConstant };
+  Kind kind = Kind::kNone;
+  size_t request = 0;      // kArena: memory plan request index
+  size_t graph_input = 0;  // kGraphInput
+  const float* constant = nullptr;
+};
+
+std::string node_label(const ir::Node& node) {
+  return str_cat("node '", node.name, "' (", ir::op_kind_name(node.kind), ")");
+}
+
+// The reference kernels compute float32 on dense data only.
+Status check_tensor_supported(const ir::Graph& graph, const ir::Node& node, ir::TensorId id) {
+  const ir::Tensor& tensor = graph.tensor(id);
+  if (tensor.dtype != ir::DType::kFloat32) {
+    return unsupported(node_label(node), ": tensor '", tensor.name, "' has dtype ", ir::dtype_name(tensor.dtype),
+                       "; the reference runtime runs float32 only");
+  }
+  if (tensor.sparsity.encoding != ir::SparsityEncoding::kDense) {
+    return unsupported(node_label(node), ": tensor '", tensor.name, "' is stored ",
+                       ir::sparsity_encoding_name(tensor.sparsity.encoding),
+                       "-encoded; the reference runtime needs dense weights");
+  }
+  return Status::Ok();
+}
+
+size_t byte_size(const ir::Shape& shape) { return reference::element_count_of(shape) * sizeof(float); }
+
+}  // namespace
+
+void Session::AlignedFree::operator()(void* memory) const {
+  ::operator delete(memory, std::align_val_t(kArenaAlignment));
+}
+
+Session::Session(std::shared_ptr<const ir::Graph> graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(options) {}
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const ir::Graph> graph, SessionOptions options) {
+  if (graph == nullptr) return invalid_argument("Session::create: no graph");
+  GRAMLITE_RETURN_IF_ERROR(ir::validate(*graph).with_context("invalid graph"));
+  if (options.optimize) {
+    auto optimized = std::make_shared<ir::Graph>(*graph);
+    GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*optimized).with_context("optimizing the graph"));
+    graph = std::move(optimized);
+  }
+  return std::unique_ptr<Session>(new Session(std::move(graph), options));
+}
+
+void Session::reset_plan() {
+  prepared_ = false;
+  batch_ = 0;
+  input_shapes_.clear();
+  output_shapes_.clear();
+  arena_bytes_ = weight_bytes_ = unshared_bytes_ = 0;
+  arena_.reset();
+  steps_.clear();
+  input_patches_.clear();
+  output_sources_.clear();
+  output_source_inputs_.clear();
+  output_sizes_.clear();
+  input_sizes_.clear();
+}
+
+Status Session::prepare(int64_t batch) {
+  reset_plan();
+  if (batch <= 0) return invalid_argument("batch size must be positive, got ", batch);
+  const ir::Graph& graph = *graph_;
+  for (ir::TensorId id : graph.inputs) {
+    if (graph.tensor(id).dtype != ir::DType::kFloat32) {
+      return unsupported("graph input '", graph.tensor(id).name, "' has dtype ", ir::dtype_name(graph.tensor(id).dtype),
+                         "; the reference runtime takes float32 inputs only");
+    }
+  }
+  GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));
+  const size_t tensor_count = graph.tensors.size();
+  const int step_count = static_cast<int>(graph.nodes.size());
+  const int threads = runtime::thread_count(options_.pool);
+
+  // 1. Kernels, checked and created in node order (the graph's nodes are topologically sorted).
+  std::vector<Step> steps(graph.nodes.size());
+  std::unordered_set<ir::TensorId> weights;
+  size_t packed_bytes = 0;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const ir::Node& node = graph.nodes[n];
+    reference::KernelContext context{graph, node, {}, {}, threads};
+    for (ir::TensorId id : node.inputs) {
+      if (id == ir::kNoTensor) {
+        context.input_shapes.emplace_back();
+        continue;
+      }
+      GRAMLITE_RETURN_IF_ERROR(check_tensor_supported(graph, node, id));
+      context.input_shapes.push_back(shapes[static_cast<size_t>(id)]);
+      if (graph.tensor(id).is_constant()) weights.insert(id);
+    }
+    for (ir::TensorId id : node.outputs) {
+      GRAMLITE_RETURN_IF_ERROR(check_tensor_supported(graph, node, id));
+      context.output_shapes.push_back(shapes[static_cast<size_t>(id)]);
+    }
+    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
+    if (registration == nullptr) return unsupported(node_label(node), ": no reference kernel");
+    auto kernel = registration->factory(context);
+    if (!kernel.ok()) return kernel.status().with_context(node_label(node));
+    steps[n].kernel = std::move(kernel).value();
+    packed_bytes += steps[n].kernel->packed_weight_bytes();
+  }
+  for (ir::TensorId id : weights) weight_bytes_ += graph.tensor(id).data.size();
+  weight_bytes_ += packed_bytes;
+
+  // 2. Where every tensor lives. A view op's output shares its input's location ("root").
+  std::vector<ir::TensorId> root(tensor_count);
+  for (size_t t = 0; t < tensor_count; ++t) root[t] = static_cast<ir::TensorId>(t);
+  for (const ir::Node& node : graph.nodes) {
+    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
+    if (registration->output_aliases_input && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
+      root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[0])];
+    }
+  }
+  std::vector<Location> location(tensor_count);
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    location[static_cast<size_t>(graph.inputs[i])] = {Location::Kind::kGraphInput, 0, i, nullptr};
+  }
+  for (size_t t = 0; t < tensor_count; ++t) {
+    if (graph.tensors[t].is_constant())
+      location[t] = {Location::Kind::kConstant, 0, 0, graph.tensors[t].data.as<float>()};
+  }
+
+  // 3. Lifetimes of arena buffers: one request per root produced by a kernel that writes memory,
+  // live from its producing step to the last step reading it or any of its views; graph outputs
+  // live to the end. Then one request per kernel scratch, live during its step.
+  std::vector<BufferRequest> requests;
+  std::vector<int> request_of_root(tensor_count, -1);
+  for (int s = 0; s < step_count; ++s) {
+    const ir::Node& node = graph.nodes[static_cast<size_t>(s)];
+    for (ir::TensorId id : node.outputs) {
+      const auto t = static_cast<size_t>(id);
+      if (root[t] != id) continue;  // a view: lives in its root's buffer
+      request_of_root[t] = static_cast<int>(requests.size());
+      location[t] = {Location::Kind::kArena, requests.size(), 0, nullptr};
+      requests.push_back({byte_size(shapes[t]), s, s});
+    }
+  }
+  auto extend = [&](ir::TensorId id, int step) {
+    const int request = request_of_root[static_cast<size_t>(root[static_cast<size_t>(id)])];
+    if (request >= 0)
+      requests[static_cast<size_t>(request)].last_step =
+          std::max(requests[static_cast<size_t>(request)].last_step, step);
+  };
+  for (int s = 0; s < step_count; ++s) {
+    for (ir::TensorId id : graph.nodes[static_cast<size_t>(s)].inputs) {
+      if (id != ir::kNoTensor) extend(id, s);
+    }
+  }
+  for (ir::TensorId id : graph.outputs) extend(id, step_count);
+  std::vector<int> scratch_request(steps.size(), -1);
+  for (int s = 0; s < step_count; ++s) {
+    const size_t bytes = steps[static_cast<size_t>(s)].kernel->scratch_bytes();
+    if (bytes == 0) continue;
+    scratch_request[static_cast<size_t>(s)] = static_cast<int>(requests.size());
+    requests.push_back({bytes, s, s});
+  }
+
+  for (const BufferRequest& request : requests) {
+    unshared_bytes_ += (request.size + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  }
+
+  // 4. The arena.
+  const MemoryPlan plan = plan_memory(requests, kArenaAlignment);
+  if (plan.arena_size > 0) {
+    void* memory = ::operator new(plan.arena_size, std::align_val_t(kArenaAlignment), std::nothrow);
+    if (memory == nullptr) return internal_error("out of memory allocating a ", plan.arena_size, "-byte arena");
+    arena_.reset(memory);
+  }
+  auto* arena = static_cast<uint8_t*>(arena_.get());
+  auto arena_floats = [&](size_t request) { return reinterpret_cast<float*>(arena + plan.offsets[request]); };
+
+  // 5. Pointer tables.
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const ir::Node& node = graph.nodes[s];
+    Step& step = steps[s];
+    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
+    for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
+      const ir::TensorId id = node.inputs[slot];
+      const float* pointer = nullptr;
+      if (id != ir::kNoTensor) {
+        const Location& where = location[static_cast<size_t>(root[static_cast<size_t>(id)])];
+        switch (where.kind) {
+          case Location::Kind::kArena: pointer = arena_floats(where.request); break;
+          case Location::Kind::kConstant: pointer = where.constant; break;
+          case Location::Kind::kGraphInput: input_patches_.push_back({s, slot, where.graph_input}); break;
+          case Location::Kind::kNone:
+            return internal_error(node_label(node), ": input '", graph.tensor(id).name, "' has no memory");
+        }
+      }
+      step.inputs.push_back(pointer);
+    }
+    for (ir::TensorId id : node.outputs) {
+      const Location& where = location[static_cast<size_t>(id)];
+      // View outputs are never written; they get no pointer.
+      step.outputs.push_back(!registration->output_aliases_input && where.kind == Location::Kind::kArena
+                                 ? arena_floats(where.request)
+                                 : nullptr);
+    }
+    if (scratch_request[s] >= 0) step.scratch = arena_floats(static_cast<size_t>(scratch_request[s]));
+  }
+  for (ir::TensorId id : graph.outputs) {
+    const Location& where = location[static_cast<size_t>(root[static_cast<size_t>(id)])];
+    output_sources_.push_back(where.kind == Location::Kind::kArena      ? arena_floats(where.request)
+                              : where.kind == Location::Kind::kConstant ? where.constant
+                                                                        : nullptr);
+    output_source_inputs_.push_back(where.kind == Location::Kind::kGraphInput ? static_cast<int>(where.graph_input)
+                                                                              : -1);
+    output_sizes_.push_back(reference::element_count_of(shapes[static_cast<size_t>(id)]));
+    output_shapes_.push_back(shapes[static_cast<size_t>(id)]);
+  }
+  for (ir::TensorId id : graph.inputs) {
+    input_shapes_.push_back(shapes[static_cast<size_t>(id)]);
+    input_sizes_.push_back(reference::element_count_of(shapes[static_cast<size_t>(id)]));
+  }
+
+  steps_ = std::move(steps);
+  arena_bytes_ = plan.arena_size;
+  batch_ = batch;
+  prepared_ = true;
+  return Status::Ok();
+}
+
+Status Session::run(const std::vector<const float*>& inputs, const std::vector<float*>& outputs) {
+  if (!prepared_) return invalid_argument("Session::run before a successful prepare()");
+  if (inputs.size() != input_count() || outputs.size() != output_count()) {
+    return invalid_argument("Session::run got ", inputs.size(), " inputs and ", outputs.size(),
+                            " outputs; the graph has ", input_count(), " and ", output_count());
+  }
+  for (const InputPatch& patch : input_patches_) steps_[patch.step].inputs[patch.slot] = inputs[patch.graph_input];
+  for (const Step& step : steps_) {
+    reference::KernelIo io;
+    io.inputs = step.inputs.data();
+    io.outputs = step.outputs.data();
+    io.scratch = step.scratch;
+    step.kernel->run(io, options_.pool);
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const float* source =
+        output_source_inputs_[i] >= 0 ? inputs[static_cast<size_t>(output_source_inputs_[i])] : output_sources_[i];
+    if (output_sizes_[i] > 0 && source != outputs[i]) std::memcpy(outputs[i], source, output_sizes_[i] * sizeof(float));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::vector<float>>> Session::run(const std::vector<std::vector<float>>& inputs) {
+  if (!prepared_) return invalid_argument("Session::run before a successful prepare()");
+  if (inputs.size() != input_count()) {
+    return invalid_argument("Session::run got ", inputs.size(), " inputs; the graph has ", input_count());
+  }
+  std::vector<const float*> input_pointers;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].size() != input_sizes_[i]) {
+      return invalid_argument("input '", graph_->tensor(graph_->inputs[i]).name, "' has ", inputs[i].size(),
+                              " values; shape ", ir::shape_to_string(input_shapes_[i]), " needs ", input_sizes_[i]);
+    }
+    input_pointers.push_back(inputs[i].data());
+  }
+  std::vector<std::vector<float>> outputs(output_count());
+  std::vector<float*> output_pointers;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    outputs[i].resize(output_sizes_[i]);
+    output_pointers.push_back(outputs[i].data());
+  }
+  GRAMLITE_RETURN_IF_ERROR(run(input_pointers, output_pointers));
+  return outputs;
+}
+
+}  // namespace gramlite::runtime

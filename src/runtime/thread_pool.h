@@ -1,0 +1,106 @@
+// ThreadPool: a fixed set of worker threads that runs one parallel job at a time.
+//
+// Threads are injected, not owned by the code that uses them: a Session (or a kernel) receives a
+// `ThreadPool*` it does not own, and nullptr means "run on the caller's thread". A pool of
+// `thread_count` threads starts `thread_count - 1` workers; the calling thread is thread 0 and
+// takes its share of every job, so a pool of 1 starts no thread at all.
+//
+// Work is split ggml-style: a job is a function called once per thread as fn(thread_index,
+// thread_count), and each call picks its own slice of the work (split_range below helps). Kernels
+// that want their result to be independent of the thread count define their work items from the
+// shape alone and only distribute whole items across threads.
+//
+// One job runs at a time: run() blocks until every thread has returned, and calls to run() from
+// several threads at once are serialised. A job must not call run() on the same pool (deadlock).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace gramlite::runtime {
+
+// The half-open range [begin, end) of `count` items that part `index` of `parts` gets: contiguous,
+// sizes differ by at most one, earlier parts get the larger share.
+struct Range {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
+};
+Range split_range(int64_t count, int index, int parts);
+
+class ThreadPool {
+ public:
+  // thread_count < 1 is treated as 1.
+  explicit ThreadPool(int thread_count);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int thread_count() const { return thread_count_; }
+
+  // Calls fn(thread_index, thread_count) once on each of the pool's threads (the caller is thread
+  // 0) and returns when all calls have returned. `fn` is borrowed for the duration of the call;
+  // nothing is allocated.
+  template <typename Fn>
+  void run(Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    run_job(Job{[](void* context, int index, int count) { (*static_cast<F*>(context))(index, count); },
+                const_cast<void*>(static_cast<const void*>(&fn))});
+  }
+
+ private:
+  struct Job {
+    void (*call)(void* context, int thread_index, int thread_count) = nullptr;
+    void* context = nullptr;
+  };
+  void run_job(Job job);
+  void worker_main(int thread_index);
+
+  int thread_count_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex run_mutex_;  // serialises run() callers
+  std::mutex mutex_;      // guards the fields below
+  std::condition_variable start_cv_;
+  std::condition_variable done_cv_;
+  Job job_;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+// Threads a pool provides; 1 for nullptr.
+inline int thread_count(const ThreadPool* pool) { return pool == nullptr ? 1 : pool->thread_count(); }
+
+// Calls fn(thread_index, thread_count) on every thread of `pool`, or fn(0, 1) on the caller's
+// thread when pool is nullptr or has one thread.
+template <typename Fn>
+void run_on_threads(ThreadPool* pool, Fn&& fn) {
+  if (pool == nullptr || pool->thread_count() <= 1) {
+    fn(0, 1);
+    return;
+  }
+  pool->run(std::forward<Fn>(fn));
+}
+
+// Splits [0, count) into one contiguous range per thread and calls fn(begin, end) for each
+// non-empty range. Runs inline when count is small (<= 1) or there is one thread.
+template <typename Fn>
+void parallel_for(ThreadPool* pool, int64_t count, Fn&& fn) {
+  if (count <= 0) return;
+  const int threads = thread_count(pool);
+  if (threads <= 1 || count == 1) {
+    fn(int64_t{0}, count);
+    return;
+  }
+  pool->run([&](int index, int parts) {
+    const Range range = split_range(count, index, parts);
+    if (range.size() > 0) fn(range.begin, range.end);
+  });
+}
+
+}  // namespace gramlite::runtime

@@ -1,0 +1,370 @@
+// Session: a hand-built graph covering every op runs at several batch sizes and thread counts,
+// optimised or not; errors for wrong input counts and unsupported dtypes name what is wrong.
+#include "runtime/session.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+
+namespace gramlite::runtime {
+namespace {
+
+using testing::all_close;
+using testing::random_floats;
+
+ir::Node make_node(std::string name, ir::OpKind kind, std::vector<ir::TensorId> inputs, ir::TensorId output,
+                   ir::Attributes attrs = {}) {
+  ir::Node node;
+  node.name = std::move(name);
+  node.kind = kind;
+  node.inputs = std::move(inputs);
+  node.outputs = {output};
+  node.attrs = attrs.index() == 0 ? ir::default_attributes(kind) : std::move(attrs);
+  return node;
+}
+
+ir::Conv2dAttrs conv_attrs(int32_t k, int32_t stride, int32_t pad, int32_t groups) {
+  ir::Conv2dAttrs a;
+  a.kernel_h = a.kernel_w = k;
+  a.stride_h = a.stride_w = stride;
+  a.padding = {pad, pad, pad, pad};
+  a.groups = groups;
+  return a;
+}
+
+ir::Pool2dAttrs pool_attrs(int32_t k, int32_t stride) {
+  ir::Pool2dAttrs a;
+  a.kernel_h = a.kernel_w = k;
+  a.stride_h = a.stride_w = stride;
+  return a;
+}
+
+// A small network touching every op kind: conv + batch-norm + relu, a depthwise / pointwise
+// residual block with a squeeze-excitation style Mul, pools, concat, pad, flatten, dropout,
+// linear, softmax. Two outputs: the probabilities and the logits (which softmax also reads).
+std::shared_ptr<ir::Graph> build_test_graph(uint32_t seed = 1) {
+  auto g = std::make_shared<ir::Graph>();
+  auto constant = [&](const std::string& name, ir::Shape shape, float low = -0.5f, float high = 0.5f) {
+    return g->add_float_constant(name, shape,
+                                 random_floats(static_cast<size_t>(ir::element_count(shape)), seed++, low, high));
+  };
+  using K = ir::OpKind;
+  const ir::TensorId x = g->add_value("image", {ir::kDynamicDim, 3, 9, 9});
+  g->inputs = {x};
+  const ir::TensorId c1 = g->add_value("c1");
+  g->add_node(make_node("conv1", K::kConv2d, {x, constant("conv1.weight", {8, 3, 3, 3}), constant("conv1.bias", {8})},
+                        c1, conv_attrs(3, 1, 1, 1)));
+  const ir::TensorId bn = g->add_value("bn1");
+  g->add_node(make_node("bn1", K::kBatchNorm,
+                        {c1, constant("bn1.weight", {8}, 0.5f, 1.5f), constant("bn1.bias", {8}),
+                         constant("bn1.running_mean", {8}), constant("bn1.running_var", {8}, 0.5f, 2.0f)},
+                        bn));
+  const ir::TensorId r1 = g->add_value("r1");
+  g->add_node(make_node("relu1", K::kRelu, {bn}, r1));
+  const ir::TensorId dw = g->add_value("dw");
+  g->add_node(make_node("dw", K::kConv2d, {r1, constant("dw.weight", {8, 1, 3, 3})}, dw, conv_attrs(3, 1, 1, 8)));
+  const ir::TensorId hs = g->add_value("hs");
+  g->add_node(make_node("hswish", K::kHardSwish, {dw}, hs));
+  const ir::TensorId pw = g->add_value("pw");
+  g->add_node(make_node("pw", K::kConv2d, {hs, constant("pw.weight", {8, 8, 1, 1}), constant("pw.bias", {8})}, pw,
+                        conv_attrs(1, 1, 0, 1)));
+  const ir::TensorId sum = g->add_value("sum");
+  g->add_node(make_node("residual", K::kAdd, {pw, r1}, sum));
+  const ir::TensorId gap = g->add_value("gap");
+  g->add_node(make_node("se_pool", K::kGlobalAvgPool, {sum}, gap));
+  const ir::TensorId gate = g->add_value("gate");
+  g->add_node(make_node("se_gate", K::kHardSigmoid, {gap}, gate));
+  const ir::TensorId scaled = g->add_value("scaled");
+  g->add_node(make_node("se_scale", K::kMul, {sum, gate}, scaled));
+  const ir::TensorId r6 = g->add_value("r6");
+  g->add_node(make_node("relu6", K::kRelu6, {scaled}, r6));
+  const ir::TensorId mp = g->add_value("mp");
+  ir::Pool2dAttrs max_attrs = pool_attrs(3, 2);
+  max_attrs.ceil_mode = true;
+  g->add_node(make_node("maxpool", K::kMaxPool, {r6}, mp, max_attrs));
+  const ir::TensorId ap = g->add_value("ap");
+  ir::Pool2dAttrs avg_attrs = pool_attrs(3, 2);
+  avg_attrs.padding = {1, 1, 0, 0};  // asymmetric: 9x9 -> 4x4 like the max pool
+  avg_attrs.count_include_pad = false;
+  g->add_node(make_node("avgpool", K::kAvgPool, {r6}, ap, avg_attrs));
+  const ir::TensorId cat = g->add_value("cat");
+  g->add_node(make_node("concat", K::kConcat, {mp, ap}, cat, ir::ConcatAttrs{1}));
+  const ir::TensorId sig = g->add_value("sig");
+  g->add_node(make_node("sigmoid", K::kSigmoid, {cat}, sig));
+  const ir::TensorId padded = g->add_value("padded");
+  g->add_node(make_node("pad", K::kPad, {sig}, padded, ir::PadAttrs{{0, 0, 1, 0, 0, 0, 0, 1}, 0.25f}));
+  const ir::TensorId flat = g->add_value("flat");
+  g->add_node(make_node("flatten", K::kFlatten, {padded}, flat, ir::FlattenAttrs{1}));
+  const ir::TensorId dropped = g->add_value("dropped");
+  g->add_node(make_node("dropout", K::kDropout, {flat}, dropped, ir::DropoutAttrs{0.2f}));
+  const ir::TensorId logits = g->add_value("logits");
+  g->add_node(
+      make_node("fc", K::kLinear, {dropped, constant("fc.weight", {5, 16 * 5 * 5}), constant("fc.bias", {5})}, logits));
+  const ir::TensorId reshaped = g->add_value("reshaped");
+  g->add_node(make_node("reshape", K::kReshape, {logits}, reshaped, ir::ReshapeAttrs{{0, 5, 1}}));
+  const ir::TensorId probs = g->add_value("probs");
+  g->add_node(make_node("softmax", K::kSoftmax, {reshaped}, probs, ir::SoftmaxAttrs{1}));
+  g->outputs = {probs, logits};
+  return g;
+}
+
+std::unique_ptr<Session> make_session(std::shared_ptr<const ir::Graph> graph, SessionOptions options = {}) {
+  auto session = Session::create(std::move(graph), options);
+  EXPECT_TRUE(session.ok()) << session.status().message();
+  return session.ok() ? std::move(session).value() : nullptr;
+}
+
+std::vector<std::vector<float>> run_or_die(Session& session, const std::vector<float>& input) {
+  auto outputs = session.run(std::vector<std::vector<float>>{input});
+  EXPECT_TRUE(outputs.ok()) << outputs.status().message();
+  return outputs.ok() ? std::move(outputs).value() : std::vector<std::vector<float>>{};
+}
+
+TEST(Session, PreparesShapesAndRuns) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  EXPECT_FALSE(session->is_prepared());
+  ASSERT_TRUE(session->prepare(2).ok());
+  EXPECT_EQ(session->batch(), 2);
+  EXPECT_EQ(session->input_shapes(), (std::vector<ir::Shape>{{2, 3, 9, 9}}));
+  EXPECT_EQ(session->output_shapes(), (std::vector<ir::Shape>{{2, 5, 1}, {2, 5}}));
+  EXPECT_GT(session->arena_bytes(), 0u);
+  EXPECT_GT(session->weight_bytes(), (8 * 27 + 5 * 400) * sizeof(float));
+  const auto outputs = run_or_die(*session, random_floats(2 * 3 * 81, 3));
+  ASSERT_EQ(outputs.size(), 2u);
+  for (int n = 0; n < 2; ++n) {
+    float total = 0.0f;
+    for (int k = 0; k < 5; ++k) total += outputs[0][static_cast<size_t>(n * 5 + k)];
+    EXPECT_NEAR(total, 1.0f, 1e-5f);
+    // probs = softmax(logits)
+    float m = -INFINITY, denominator = 0.0f;
+    for (int k = 0; k < 5; ++k) m = std::max(m, outputs[1][static_cast<size_t>(n * 5 + k)]);
+    for (int k = 0; k < 5; ++k) denominator += std::exp(outputs[1][static_cast<size_t>(n * 5 + k)] - m);
+    for (int k = 0; k < 5; ++k) {
+      EXPECT_NEAR(outputs[0][static_cast<size_t>(n * 5 + k)],
+                  std::exp(outputs[1][static_cast<size_t>(n * 5 + k)] - m) / denominator, 1e-6f);
+    }
+  }
+}
+
+TEST(Session, BatchOfFiveEqualsFiveSingleRuns) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  const size_t image = 3 * 9 * 9;
+  const std::vector<float> batch = random_floats(5 * image, 42, -2.0f, 2.0f);
+  ASSERT_TRUE(session->prepare(5).ok());
+  const auto batched = run_or_die(*session, batch);
+  ASSERT_TRUE(session->prepare(1).ok());  // re-prepare with another batch
+  EXPECT_EQ(session->input_shapes()[0], (ir::Shape{1, 3, 9, 9}));
+  for (size_t n = 0; n < 5; ++n) {
+    const std::vector<float> one(batch.begin() + static_cast<std::ptrdiff_t>(n * image),
+                                 batch.begin() + static_cast<std::ptrdiff_t>((n + 1) * image));
+    const auto single = run_or_die(*session, one);
+    for (size_t o = 0; o < 2; ++o) {
+      const std::vector<float> slice(batched[o].begin() + static_cast<std::ptrdiff_t>(n * 5),
+                                     batched[o].begin() + static_cast<std::ptrdiff_t>((n + 1) * 5));
+      EXPECT_TRUE(all_close(single[o], slice, 1e-6, 1e-6)) << "image " << n << " output " << o;
+    }
+  }
+}
+
+TEST(Session, ThreadCountsGiveTheSameResult) {
+  const auto graph = build_test_graph();
+  const std::vector<float> input = random_floats(3 * 3 * 9 * 9, 5);
+  std::vector<std::vector<float>> first;
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    auto session = make_session(graph, {&pool, true});
+    ASSERT_NE(session, nullptr);
+    EXPECT_EQ(session->thread_count(), threads);
+    ASSERT_TRUE(session->prepare(3).ok());
+    const auto outputs = run_or_die(*session, input);
+    if (first.empty()) {
+      first = outputs;
+      continue;
+    }
+    for (size_t o = 0; o < outputs.size(); ++o) EXPECT_EQ(outputs[o], first[o]) << "threads " << threads;
+  }
+}
+
+TEST(Session, OptimizedAndUnoptimizedAgree) {
+  const auto graph = build_test_graph(9);
+  const std::vector<float> input = random_floats(2 * 3 * 9 * 9, 6);
+  auto plain = make_session(graph, {nullptr, false});
+  auto optimized = make_session(graph, {nullptr, true});
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(optimized, nullptr);
+  EXPECT_LT(optimized->graph().nodes.size(), plain->graph().nodes.size());
+  EXPECT_EQ(plain->graph().nodes.size(), graph->nodes.size());  // the caller's graph is untouched
+  ASSERT_TRUE(plain->prepare(2).ok());
+  ASSERT_TRUE(optimized->prepare(2).ok());
+  const auto a = run_or_die(*plain, input);
+  const auto b = run_or_die(*optimized, input);
+  for (size_t o = 0; o < a.size(); ++o) EXPECT_TRUE(all_close(b[o], a[o], 1e-5, 1e-5)) << "output " << o;
+}
+
+TEST(Session, RepeatedRunsAreIdentical) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(4).ok());
+  const std::vector<float> input = random_floats(4 * 3 * 9 * 9, 8);
+  const auto first = run_or_die(*session, input);
+  const auto second = run_or_die(*session, input);
+  EXPECT_EQ(first, second);
+}
+
+TEST(Session, ArenaReusesMemory) {
+  auto session = make_session(build_test_graph(), {nullptr, false});
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(8).ok());
+  EXPECT_LT(session->arena_bytes(), session->unshared_bytes());
+}
+
+TEST(Session, ChainArenaHoldsTwoActivationsAndViewsAreFree) {
+  // x -> (relu -> sigmoid -> flatten -> reshape -> dropout) x 5: 10 computed tensors of 8 * 24 * 56
+  // * 56 floats, 15 views; at most two computed tensors are live at once.
+  auto g = std::make_shared<ir::Graph>();
+  ir::TensorId t = g->add_value("x", {ir::kDynamicDim, 24, 56, 56});
+  g->inputs = {t};
+  for (int i = 0; i < 5; ++i) {
+    const std::string n = std::to_string(i);
+    const ir::TensorId r = g->add_value("relu" + n), s = g->add_value("sigmoid" + n), f = g->add_value("flat" + n),
+                       v = g->add_value("view" + n), d = g->add_value("drop" + n);
+    g->add_node(make_node("relu" + n, ir::OpKind::kRelu, {t}, r));
+    g->add_node(make_node("sigmoid" + n, ir::OpKind::kSigmoid, {r}, s));
+    g->add_node(make_node("flatten" + n, ir::OpKind::kFlatten, {s}, f, ir::FlattenAttrs{1}));
+    g->add_node(make_node("reshape" + n, ir::OpKind::kReshape, {f}, v, ir::ReshapeAttrs{{0, 24, 56, 56}}));
+    g->add_node(make_node("dropout" + n, ir::OpKind::kDropout, {v}, d, ir::DropoutAttrs{0.1f}));
+    t = d;
+  }
+  g->outputs = {t};
+  auto session = make_session(g, {nullptr, false});
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(8).ok());
+  const size_t tensor_bytes = 8 * 24 * 56 * 56 * sizeof(float);
+  EXPECT_EQ(session->arena_bytes(), 2 * tensor_bytes);
+  EXPECT_EQ(session->unshared_bytes(), 10 * tensor_bytes);
+  const std::vector<float> input = random_floats(8 * 24 * 56 * 56, 3, -4.0f, 4.0f);
+  const auto out = run_or_die(*session, input);
+  ASSERT_EQ(out.size(), 1u);
+  std::vector<float> expected = input;
+  for (int i = 0; i < 5; ++i) {
+    for (float& v : expected) v = 1.0f / (1.0f + std::exp(-std::max(v, 0.0f)));
+  }
+  EXPECT_TRUE(all_close(out[0], expected, 1e-6, 1e-6));
+}
+
+TEST(Session, RawPointerRun) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(1).ok());
+  const std::vector<float> input = random_floats(3 * 9 * 9, 10);
+  std::vector<float> probs(5), logits(5);
+  ASSERT_TRUE(session->run({input.data()}, {probs.data(), logits.data()}).ok());
+  const auto expected = run_or_die(*session, input);
+  EXPECT_EQ(probs, expected[0]);
+  EXPECT_EQ(logits, expected[1]);
+}
+
+TEST(Session, SmallGraphExactValues) {
+  // y = relu(x) + c, z = x (a graph input that is also a graph output).
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4});
+  const ir::TensorId r = g->add_value("r");
+  const ir::TensorId y = g->add_value("y");
+  g->inputs = {x};
+  g->add_node(make_node("relu", ir::OpKind::kRelu, {x}, r));
+  g->add_node(make_node("add", ir::OpKind::kAdd, {r, g->add_float_constant("c", {4}, {1, 2, 3, 4})}, y));
+  g->outputs = {y, x};
+  for (bool optimize : {false, true}) {
+    auto session = make_session(g, {nullptr, optimize});
+    ASSERT_NE(session, nullptr);
+    ASSERT_TRUE(session->prepare(2).ok());
+    const auto out = run_or_die(*session, {-1, 0.5f, -3, 2, 5, -6, 7, -8});
+    EXPECT_EQ(out[0], (std::vector<float>{1, 2.5f, 3, 6, 6, 2, 10, 4}));
+    EXPECT_EQ(out[1], (std::vector<float>{-1, 0.5f, -3, 2, 5, -6, 7, -8}));
+  }
+}
+
+TEST(Session, WrongInputCountIsAnError) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  std::vector<float> input(3 * 9 * 9), out0(5), out1(5);
+  EXPECT_FALSE(session->run({input.data()}, {out0.data(), out1.data()}).ok());  // not prepared
+  ASSERT_TRUE(session->prepare(1).ok());
+  const Status none = session->run({}, {out0.data(), out1.data()});
+  EXPECT_EQ(none.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(none.message().find("inputs"), std::string::npos) << none.message();
+  EXPECT_FALSE(session->run({input.data(), input.data()}, {out0.data(), out1.data()}).ok());
+  EXPECT_FALSE(session->run({input.data()}, {out0.data()}).ok());
+  EXPECT_FALSE(session->run(std::vector<std::vector<float>>{}).ok());
+  const auto wrong_size = session->run(std::vector<std::vector<float>>{std::vector<float>(7)});
+  ASSERT_FALSE(wrong_size.ok());
+  EXPECT_NE(wrong_size.status().message().find("image"), std::string::npos) << wrong_size.status().message();
+}
+
+TEST(Session, BadBatchIsAnError) {
+  auto session = make_session(build_test_graph());
+  ASSERT_NE(session, nullptr);
+  EXPECT_FALSE(session->prepare(0).ok());
+  EXPECT_FALSE(session->prepare(-3).ok());
+  EXPECT_FALSE(session->is_prepared());
+}
+
+TEST(Session, UnsupportedDtypeNamesTheNode) {
+  for (bool optimize : {false, true}) {
+    auto g = std::make_shared<ir::Graph>();
+    const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 2, 4, 4});
+    g->inputs = {x};
+    std::vector<int8_t> weights(4 * 2, 1);
+    ir::Tensor w;
+    w.name = "qconv.weight";
+    w.shape = {4, 2, 1, 1};
+    w.dtype = ir::DType::kInt8;
+    w.quant.scales = {0.5f};
+    w.quant.zero_points = {0};
+    w.data = Buffer::copy_of(weights.data(), weights.size());
+    const ir::TensorId wid = g->add_tensor(std::move(w));
+    const ir::TensorId y = g->add_value("y");
+    g->add_node(make_node("qconv", ir::OpKind::kConv2d, {x, wid}, y, conv_attrs(1, 1, 0, 1)));
+    g->outputs = {y};
+    auto session = Session::create(g, {nullptr, optimize});
+    Status status = session.ok() ? session.value()->prepare(1) : session.status();
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.code(), StatusCode::kUnsupported) << status.message();
+    EXPECT_NE(status.message().find("qconv"), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("int8"), std::string::npos) << status.message();
+  }
+}
+
+TEST(Session, SparseWeightsAreUnsupported) {
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 6});
+  g->inputs = {x};
+  const ir::TensorId w = g->add_float_constant("fc.weight", {3, 6}, std::vector<float>(18, 0.5f));
+  g->tensor(w).sparsity.encoding = ir::SparsityEncoding::kBitmap;
+  const ir::TensorId y = g->add_value("y");
+  g->add_node(make_node("sparse_fc", ir::OpKind::kLinear, {x, w}, y));
+  g->outputs = {y};
+  auto session = Session::create(g, {nullptr, false});
+  Status status = session.ok() ? session.value()->prepare(1) : session.status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kUnsupported) << status.message();
+  EXPECT_NE(status.message().find("sparse_fc"), std::string::npos) << status.message();
+}
+
+TEST(Session, InvalidGraphIsRejectedAtCreate) {
+  auto g = build_test_graph();
+  g->outputs.clear();
+  EXPECT_FALSE(Session::create(g).ok());
+  EXPECT_FALSE(Session::create(nullptr).ok());
+}
+
+}  // namespace
+}  // namespace gramlite::runtime
