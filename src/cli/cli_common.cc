@@ -83,13 +83,11 @@ void Progress::update(int64_t done) {
     std::fprintf(stderr, "\r%s [%s] %3.0f%% %lld/%lld  ETA %.1fs ", label_.c_str(), bar.c_str(), fraction * 100.0,
                  static_cast<long long>(done), static_cast<long long>(total_), eta);
     std::fflush(stderr);
-  } else {
-    const int decile = static_cast<int>(fraction * 10.0);
-    if (decile != last_decile_) {
-      last_decile_ = decile;
-      std::fprintf(stderr, "%s: %lld/%lld (%.0f%%), elapsed %.1fs, ETA %.1fs\n", label_.c_str(),
-                   static_cast<long long>(done), static_cast<long long>(total_), fraction * 100.0, elapsed, eta);
-    }
+  } else if (elapsed - last_print_seconds_ >= 5.0 || (done >= total_ && last_print_seconds_ > 0.0)) {
+    // Logs get a plain line at most every 5 s, and a last one if any was printed.
+    last_print_seconds_ = elapsed;
+    std::fprintf(stderr, "%s: %lld/%lld (%.0f%%), elapsed %.1fs, ETA %.1fs\n", label_.c_str(),
+                 static_cast<long long>(done), static_cast<long long>(total_), fraction * 100.0, elapsed, eta);
   }
   if (done >= total_) finish();
 }

@@ -18,7 +18,7 @@ std::string human_count(double value);      // 300.8 M
 
 bool stderr_is_terminal();
 
-// A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line every ~10% when
+// A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line at most every 5 s when
 // stderr is not a terminal (CI logs). Silent when `enabled` is false.
 class Progress {
  public:
@@ -31,7 +31,7 @@ class Progress {
   int64_t total_;
   bool enabled_;
   bool terminal_;
-  int last_decile_ = -1;
+  double last_print_seconds_ = 0.0;
   double start_seconds_;
   bool finished_ = false;
 };

@@ -15,23 +15,25 @@ struct ImportFlags {
   std::string weights;
   std::string arch;
   std::vector<std::string> class_names;
+  int input_size = 0;
+  bool transform_input = false;
   std::string output;
 };
 
 int import_torchvision_weights(const ImportFlags& flags) {
-  auto graph = interop::import_torchvision(flags.weights, flags.arch, interop::ImportOptions{});
+  interop::ImportOptions options;
+  options.class_names = flags.class_names;
+  options.input_size = flags.input_size;
+  options.inception_transform_input = flags.transform_input;
+  interop::ImportReport report;
+  auto graph = interop::import_torchvision(flags.weights, flags.arch, options, &report);
   if (!graph.ok()) return report_error(graph.status());
-  if (!flags.class_names.empty()) {
-    if (flags.class_names.size() != graph->metadata.class_names.size()) {
-      return report_error(invalid_argument("--class-names lists ", flags.class_names.size(), " names but the weights have ",
-                                           graph->metadata.class_names.size(), " classes"));
-    }
-    graph->metadata.class_names = flags.class_names;
-  }
   if (Status s = format::save_model(*graph, flags.output); !s.ok()) return report_error(s);
-  std::cout << "wrote " << flags.output << ": " << flags.arch << " with " << graph->metadata.class_names.size()
-            << " classes, " << with_thousands(ir::count_parameters(*graph).trainable) << " parameters from "
-            << flags.weights << "\n";
+  std::cout << "wrote " << flags.output << ": " << flags.arch << " (width " << report.alpha << ") with "
+            << report.num_classes << " classes, " << report.imported << " tensors / "
+            << with_thousands(ir::count_parameters(*graph).trainable) << " parameters from " << flags.weights;
+  if (!report.skipped.empty()) std::cout << "; skipped " << report.skipped.size() << " unused keys";
+  std::cout << "\n";
   return 0;
 }
 
@@ -45,6 +47,10 @@ void add_import_command(CLI::App& app, int& exit_code) {
   tv->add_option("WEIGHTS", flags->weights, "The .pth file")->required();
   tv->add_option("--arch", flags->arch, "Architecture the weights belong to (see 'gramlite zoo list')")->required();
   tv->add_option("--class-names", flags->class_names, "Class names, comma separated")->delimiter(',');
+  tv->add_option("--input-size", flags->input_size, "Square input size in pixels (default: the architecture's)")
+      ->check(CLI::NonNegativeNumber);
+  tv->add_flag("--transform-input", flags->transform_input,
+               "inception_v3 only: the weights expect torchvision's transform_input (true for ImageNet-pretrained Inception)");
   tv->add_option("-o,--output", flags->output, "Model file to write")->required();
   tv->callback([flags, &exit_code] { exit_code = import_torchvision_weights(*flags); });
 }

@@ -1,0 +1,217 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "data/image.h"
+#include "format/model_file.h"
+#include "runtime/session.h"
+#include "zoo/zoo.h"
+
+namespace gramlite {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_gramlite(const std::string& args) {
+  const std::string command = std::string(GRAMLITE_EXECUTABLE) + " " + args + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> chunk;
+  size_t n;
+  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0) result.output.append(chunk.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("gramlite_cli_test_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    fs::permissions(dir_, fs::perms::owner_all, fs::perm_options::add);
+    fs::remove_all(dir_);
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, VersionAndHelp) {
+  CommandResult r = run_gramlite("version");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("model file format: version"), std::string::npos) << r.output;
+  for (const char* command : {"--help", "zoo --help", "zoo build --help", "import torchvision --help", "info --help",
+                              "run --help", "bench --help"}) {
+    r = run_gramlite(command);
+    EXPECT_EQ(r.exit_code, 0) << command;
+    EXPECT_NE(r.output.find("Usage"), std::string::npos) << command << ": " << r.output;
+  }
+  r = run_gramlite("");
+  EXPECT_NE(r.exit_code, 0);
+  r = run_gramlite("frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST_F(CliTest, ZooListNamesEveryArchitecture) {
+  const CommandResult r = run_gramlite("zoo list");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const zoo::ArchInfo& info : zoo::list_architectures()) EXPECT_NE(r.output.find(info.name), std::string::npos);
+  EXPECT_NE(r.output.find("3,504,872"), std::string::npos) << r.output;  // torchvision mobilenet_v2
+}
+
+TEST_F(CliTest, InfoAndBenchWorkOnEveryZooModel) {
+  for (const zoo::ArchInfo& info : zoo::list_architectures()) {
+    const std::string model = path(info.name + ".gramlite");
+    const int size = std::max(info.min_input_size, 96);
+    CommandResult r = run_gramlite("zoo build " + info.name + " --classes 3 --input-size " + std::to_string(size) +
+                                   " -o " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = run_gramlite("info " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("MACs:"), std::string::npos);
+    EXPECT_NE(r.output.find("checksum verified"), std::string::npos);
+    r = run_gramlite("info --json " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto info_json = nlohmann::json::parse(r.output);
+    EXPECT_EQ(info_json["architecture"], info.name);
+    EXPECT_EQ(info_json["classes"].size(), 3u);
+    EXPECT_GT(info_json["macs"].get<int64_t>(), 0);
+    r = run_gramlite("bench " + model + " --threads 2 --batch 2 --warmup 1 --runs 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const auto bench = nlohmann::json::parse(r.output);
+    EXPECT_GT(bench["median_ms"].get<double>(), 0.0);
+    EXPECT_GE(bench["p90_ms"].get<double>(), bench["median_ms"].get<double>());
+    EXPECT_GT(bench["arena_bytes"].get<int64_t>(), 0);
+    EXPECT_EQ(bench["batch"], 2);
+    EXPECT_EQ(bench["threads"], 2);
+  }
+}
+
+TEST_F(CliTest, RunClassifiesImagesLikeTheLibrary) {
+  const std::string model = path("m.gramlite");
+  ASSERT_EQ(run_gramlite("zoo build mobilenet_v3_small --classes 4 --input-size 64 --seed 7 "
+                         "--class-names a,b,c,d -o " + model).exit_code, 0);
+  cv::Mat image(80, 100, CV_8UC3);
+  cv::randu(image, 0, 255);
+  ASSERT_TRUE(cv::imwrite(path("tile.png"), image));
+  cv::Mat grey(50, 50, CV_8UC1, cv::Scalar(200));
+  ASSERT_TRUE(cv::imwrite(path("grey.jpg"), grey));
+
+  const CommandResult r = run_gramlite("run " + model + " " + path("tile.png") + " " + path("grey.jpg") +
+                                       " --top-k 4 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto results = nlohmann::json::parse(r.output);
+  ASSERT_EQ(results.size(), 2u);
+
+  // The oracle: the same preprocessing and a library Session.
+  auto graph = format::load_model(model);
+  ASSERT_TRUE(graph.ok());
+  auto shared = std::make_shared<const ir::Graph>(std::move(graph).value());
+  auto session = runtime::Session::create(shared);
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE((*session)->prepare(1).ok());
+  for (size_t i = 0; i < 2; ++i) {
+    auto rgb = data::read_rgb_image(results[i]["image"].get<std::string>());
+    ASSERT_TRUE(rgb.ok());
+    std::vector<float> input(3 * 64 * 64), logits(4);
+    ASSERT_TRUE(data::image_to_tensor(*rgb, shared->metadata.preprocessing, 64, 64, input.data()).ok());
+    ASSERT_TRUE((*session)->run({input.data()}, {logits.data()}).ok());
+    double sum = 0;
+    for (float v : logits) sum += std::exp(static_cast<double>(v) - logits[0]);
+    double total_probability = 0;
+    for (const auto& entry : results[i]["top"]) {
+      const auto c = entry["index"].get<size_t>();
+      const double expected = std::exp(static_cast<double>(logits[c]) - logits[0]) / sum;
+      EXPECT_NEAR(entry["probability"].get<double>(), expected, 1e-5);
+      EXPECT_EQ(entry["class"], std::string(1, static_cast<char>('a' + c)));
+      total_probability += entry["probability"].get<double>();
+    }
+    EXPECT_NEAR(total_probability, 1.0, 1e-5);
+    EXPECT_GE(results[i]["top"][0]["probability"].get<double>(), results[i]["top"][3]["probability"].get<double>());
+  }
+}
+
+TEST_F(CliTest, BadInputsGiveOneClearErrorAndNonZeroExit) {
+  CommandResult r = run_gramlite("zoo build alexnet --classes 2 -o " + path("x.gramlite"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.output.find("gramlite: error:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mobilenet_v2"), std::string::npos) << "should list the known architectures: " << r.output;
+  EXPECT_FALSE(fs::exists(path("x.gramlite")));
+
+  r = run_gramlite("zoo build mobilenet_v2 --classes 0 -o " + path("x.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+
+  r = run_gramlite("info " + path("missing.gramlite"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.output.find("missing.gramlite"), std::string::npos) << r.output;
+
+  std::ofstream(path("junk.gramlite")) << "definitely not a model";
+  for (const char* command : {"info ", "bench ", "run "}) {
+    r = run_gramlite(std::string(command) + path("junk.gramlite") + (std::string(command) == "run " ? " x.png" : ""));
+    EXPECT_EQ(r.exit_code, 4) << command << r.output;
+    EXPECT_NE(r.output.find("junk.gramlite"), std::string::npos) << r.output;
+  }
+
+  const std::string model = path("m.gramlite");
+  ASSERT_EQ(run_gramlite("zoo build mobilenet_v2 --classes 2 --input-size 32 -o " + model).exit_code, 0);
+  std::ofstream(path("broken.png")) << "not a png";
+  r = run_gramlite("run " + model + " " + path("broken.png"));
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.output.find("broken.png"), std::string::npos) << r.output;
+
+  r = run_gramlite("bench " + model + " --threads 0");
+  EXPECT_NE(r.exit_code, 0);
+
+  // A folder we cannot write to: an error, and nothing left behind.
+  fs::create_directories(path("locked"));
+  fs::permissions(path("locked"), fs::perms::owner_read | fs::perms::owner_exec);
+  if (::geteuid() != 0) {  // root ignores permissions
+    r = run_gramlite("zoo build mobilenet_v2 --classes 2 --input-size 32 -o " + path("locked/m.gramlite"));
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_TRUE(fs::is_empty(path("locked")));
+  }
+  r = run_gramlite("zoo build mobilenet_v2 --classes 2 --input-size 32 -o " + path("no/such/dir/m.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("gramlite: error:"), std::string::npos) << r.output;
+}
+
+TEST_F(CliTest, ImportTorchvisionWeights) {
+  const std::string case_dir = path("case");
+  const std::string script = std::string(GRAMLITE_SOURCE_DIR) + "/tests/oracle/make_torchvision_case.py";
+  const int status = std::system(("/usr/bin/python3 " + script + " --arch mobilenet_v2 --size 32 --num-classes 2 --out " +
+                                  case_dir + " > /dev/null 2>&1").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) GTEST_SKIP() << "torchvision oracle unavailable";
+  const std::string model = path("imported.gramlite");
+  CommandResult r = run_gramlite("import torchvision " + case_dir + "/weights.pt --arch mobilenet_v2 --input-size 32 "
+                                 "--class-names gram_positive,gram_negative -o " + model);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 classes"), std::string::npos) << r.output;
+  r = run_gramlite("info " + model + " --no-layers");
+  EXPECT_NE(r.output.find("gram_positive, gram_negative"), std::string::npos) << r.output;
+
+  r = run_gramlite("import torchvision " + case_dir + "/weights.pt --arch resnet50 -o " + path("wrong.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("is it a resnet50 state_dict"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("wrong.gramlite")));
+}
+
+}  // namespace
+}  // namespace gramlite
