@@ -1,0 +1,20 @@
+// File bytes -> IR: verifies the graph section (FlatBuffers verifier), converts it, and makes each
+// constant tensor a zero-copy view of its bytes in the weights section.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "base/status.h"
+#include "format/header.h"
+#include "ir/graph.h"
+
+namespace gramlite::format {
+
+// `file` holds a whole model whose header decoded as `header`; `owner` keeps `file` alive and
+// becomes the owner of every weight Buffer. Weights are 64-byte aligned in memory when `file`
+// is. Returns a graph that passes check_graph_structure (not yet ir::validate).
+Result<ir::Graph> decode_model(const FileHeader& header, const uint8_t* file,
+                               const std::shared_ptr<const void>& owner);
+
+}  // namespace gramlite::format
