@@ -17,7 +17,7 @@ namespace gramlite::format {
 
 // Upper bound on the element count of any tensor (concrete dims only for activations): 2^48.
 // Far above any image model, and low enough that element count x 8 bytes cannot overflow.
-inline constexpr int64_t kMaxElementCount = int64_t{1} << 48;
+inline constexpr int64_t kMaxElementCount = ir::kMaxElementCount;
 
 // Element count of `shape` with dynamic (-1) dims skipped, or an error if a dim is below -1 or
 // the count exceeds kMaxElementCount.

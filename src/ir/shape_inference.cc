@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/checked_math.h"
+
 #include "ir/validate.h"
 
 namespace gramlite::ir {
@@ -76,9 +78,10 @@ Result<Shape> infer_conv2d(const Node& node, const std::vector<Shape>& in) {
                                     "x", a.kernel_w));
   }
   if (w[0] % a.groups != 0) return node_error(node, str_cat("out channels ", w[0], " not divisible by groups ", a.groups));
-  if (x[1] != w[1] * a.groups) {
+  int64_t expected_channels = 0;
+  if (!checked_mul(w[1], a.groups, &expected_channels) || x[1] != expected_channels) {
     return node_error(node, str_cat("input has ", x[1], " channels but weight ", shape_to_string(w), " with groups ",
-                                    a.groups, " expects ", w[1] * a.groups));
+                                    a.groups, " expects ", saturating_mul(w[1], a.groups)));
   }
   if (in.size() > 2 && (in[2].size() != 1 || in[2][0] != w[0])) {
     return node_error(node, str_cat("bias shape ", shape_to_string(in[2]), " does not match ", w[0], " out channels"));
@@ -100,8 +103,9 @@ Result<Shape> infer_pool(const Node& node, const std::vector<Shape>& in) {
   if (a.kernel_h < 1 || a.kernel_w < 1 || a.stride_h < 1 || a.stride_w < 1) {
     return node_error(node, "kernel and stride must be >= 1");
   }
-  if (a.padding.top * 2 > a.kernel_h || a.padding.bottom * 2 > a.kernel_h || a.padding.left * 2 > a.kernel_w ||
-      a.padding.right * 2 > a.kernel_w) {
+  const auto twice = [](int32_t v) { return int64_t{v} * 2; };
+  if (twice(a.padding.top) > a.kernel_h || twice(a.padding.bottom) > a.kernel_h || twice(a.padding.left) > a.kernel_w ||
+      twice(a.padding.right) > a.kernel_w) {
     return node_error(node, "padding must be at most half the kernel size");
   }
   const Shape& x = in[0];
@@ -134,9 +138,9 @@ Result<Shape> infer_reshape(const Node& node, const Shape& x) {
       infer_at = static_cast<int>(i);
       continue;
     }
-    if (d < 0) return node_error(node, str_cat("invalid target dimension ", d));
+    if (d < 0 || d > kMaxElementCount) return node_error(node, str_cat("invalid target dimension ", d));
     out[i] = d;
-    known *= d;
+    if (!checked_mul(known, d, &known) || known > kMaxElementCount) return node_error(node, "target shape is too large");
   }
   // Elements per batch item when dim 0 of the input is dynamic, else the total.
   int64_t input_count = 1;
@@ -148,7 +152,7 @@ Result<Shape> infer_reshape(const Node& node, const Shape& x) {
       }
       continue;
     }
-    input_count *= x[i];
+    if (!checked_mul(input_count, x[i], &input_count)) return node_error(node, "input shape is too large");
   }
   if (infer_at >= 0) {
     if (infer_at == 0 && !x.empty() && x[0] == kDynamicDim) {
@@ -172,13 +176,14 @@ Result<Shape> infer_reshape(const Node& node, const Shape& x) {
 
 }  // namespace
 
-Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const Node& node,
-                                                    const std::vector<Shape>& in) {
-  (void)graph;
+namespace {
+
+Result<std::vector<Shape>> infer_unchecked(const Node& node, const std::vector<Shape>& in) {
   for (size_t i = 0; i < in.size(); ++i) {
     for (size_t d = 0; d < in[i].size(); ++d) {
       if (in[i][d] == kDynamicDim && d != 0) return node_error(node, str_cat("input ", i, " has a dynamic dim ", d));
       if (in[i][d] < kDynamicDim) return node_error(node, str_cat("input ", i, " has negative dim ", in[i][d]));
+      if (in[i][d] > kMaxElementCount) return node_error(node, str_cat("input ", i, " has dim ", in[i][d], ", too large"));
     }
   }
   switch (node.kind) {
@@ -223,6 +228,7 @@ Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const No
         }
         const auto a = static_cast<size_t>(axis);
         out[a] = (out[a] == kDynamicDim || in[i][a] == kDynamicDim) ? kDynamicDim : out[a] + in[i][a];
+        if (out[a] > kMaxElementCount) return node_error(node, "concatenated shape is too large");
       }
       return std::vector<Shape>{out};
     }
@@ -245,7 +251,11 @@ Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const No
       for (size_t d = 0; d < in[0].size(); ++d) {
         const int64_t dim = in[0][d];
         int64_t& target = static_cast<int>(d) < axis ? outer : inner;
-        target = (target == kDynamicDim || dim == kDynamicDim) ? kDynamicDim : target * dim;
+        if (target == kDynamicDim || dim == kDynamicDim) {
+          target = kDynamicDim;
+        } else if (!checked_mul(target, dim, &target) || target > kMaxElementCount) {
+          return node_error(node, "flattened shape is too large");
+        }
       }
       if (inner == kDynamicDim) return node_error(node, "cannot flatten the dynamic batch dim into the inner dim");
       return std::vector<Shape>{Shape{outer, inner}};
@@ -282,6 +292,7 @@ Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const No
       Shape out = in[0];
       for (size_t d = 0; d < rank; ++d) {
         if (pads[d] < 0 || pads[d + rank] < 0) return node_error(node, "negative pads are not supported");
+        if (pads[d] > kMaxElementCount || pads[d + rank] > kMaxElementCount) return node_error(node, "pads are too large");
         if (out[d] == kDynamicDim) {
           if (pads[d] != 0 || pads[d + rank] != 0) return node_error(node, "cannot pad the dynamic batch dim");
           continue;
@@ -294,6 +305,20 @@ Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const No
       break;
   }
   return node_error(node, "unknown op kind");
+}
+
+}  // namespace
+
+Result<std::vector<Shape>> infer_node_output_shapes(const Graph& graph, const Node& node,
+                                                    const std::vector<Shape>& in) {
+  (void)graph;
+  GRAMLITE_ASSIGN_OR_RETURN(std::vector<Shape> out, infer_unchecked(node, in));
+  for (const Shape& shape : out) {
+    if (element_count(shape) > kMaxElementCount) {
+      return node_error(node, str_cat("output shape ", shape_to_string(shape), " has more than 2^48 elements"));
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Shape>> infer_all_shapes(const Graph& graph, const std::vector<Shape>& input_shapes) {

@@ -1,5 +1,6 @@
 #include "ir/stats.h"
 
+#include "base/checked_math.h"
 #include "ir/shape_inference.h"
 
 namespace gramlite::ir {
@@ -67,16 +68,16 @@ Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
     switch (node.kind) {
       case OpKind::kConv2d: {
         const Shape& w = graph.tensor(node.inputs[1]).shape;
-        cost.macs = out_elements * w[1] * w[2] * w[3];
+        cost.macs = saturating_mul(saturating_mul(out_elements, w[1]), saturating_mul(w[2], w[3]));
         break;
       }
       case OpKind::kLinear:
-        cost.macs = out_elements * graph.tensor(node.inputs[1]).shape[1];
+        cost.macs = saturating_mul(out_elements, graph.tensor(node.inputs[1]).shape[1]);
         break;
       case OpKind::kMaxPool:
       case OpKind::kAvgPool: {
         const auto& a = node.attr<Pool2dAttrs>();
-        cost.macs = out_elements * a.kernel_h * a.kernel_w;
+        cost.macs = saturating_mul(out_elements, int64_t{a.kernel_h} * a.kernel_w);
         break;
       }
       case OpKind::kGlobalAvgPool:

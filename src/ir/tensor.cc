@@ -2,13 +2,15 @@
 
 #include <sstream>
 
+#include "base/checked_math.h"
+
 namespace gramlite::ir {
 
 int64_t element_count(const Shape& shape) {
   int64_t count = 1;
   for (int64_t dim : shape) {
     if (dim < 0) return -1;
-    count *= dim;
+    if (!checked_mul(count, dim, &count) || count > kMaxElementCount) count = kMaxElementCount + 1;
   }
   return count;
 }
@@ -40,7 +42,7 @@ const char* sparsity_encoding_name(SparsityEncoding encoding) {
 
 int64_t Tensor::dense_byte_size() const {
   const int64_t count = element_count();
-  return count < 0 ? -1 : count * static_cast<int64_t>(dtype_size(dtype));
+  return count < 0 ? -1 : saturating_mul(count, static_cast<int64_t>(dtype_size(dtype)));
 }
 
 }  // namespace gramlite::ir

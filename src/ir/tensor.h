@@ -13,9 +13,13 @@ namespace gramlite::ir {
 // A dimension of -1 is dynamic: only the batch dimension (dim 0) of activations may be dynamic;
 // it becomes concrete when a runtime session is prepared for a batch size.
 inline constexpr int64_t kDynamicDim = -1;
+// No tensor may hold more elements than this (2^48): shapes come from files, so every product of
+// dimensions is checked against it instead of being allowed to overflow.
+inline constexpr int64_t kMaxElementCount = int64_t{1} << 48;
 using Shape = std::vector<int64_t>;
 
-// Number of elements; -1 if any dimension is dynamic.
+// Number of elements; -1 if any dimension is dynamic; kMaxElementCount + 1 if it would exceed
+// kMaxElementCount.
 int64_t element_count(const Shape& shape);
 std::string shape_to_string(const Shape& shape);
 
