@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gramlite's reference runtime against PyTorch (eager and torch.jit.freeze) on the same machine, in
-# the same run: batch-1 latency of one architecture at 1 and 2 threads, as ratios.
+# the same run: batch-1 latency of one architecture at 1 and 2 threads. The last column is the
+# peer's median over gramlite's: above 1, gramlite is faster.
 #   bench/compare_with_pytorch.sh [ARCH] [INPUT_SIZE] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,18 +15,18 @@ model=out/bench_${arch}_${size}.gramlite
 "$gramlite" zoo build "$arch" --classes 2 --input-size "$size" -o "$model" >/dev/null
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
-printf '%-8s %-22s %12s %12s %14s\n' threads runtime median_ms p90_ms "gramlite/this"
+printf '%-8s %-22s %12s %12s %18s\n' threads runtime median_ms p90_ms "this / gramlite"
 for threads in 1 2; do
   g=$("$gramlite" bench "$model" --threads "$threads" --runs "$runs" --json)
   g_median=$(echo "$g" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["median_ms"])')
   g_p90=$(echo "$g" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["p90_ms"])')
-  printf '%-8s %-22s %12.2f %12.2f %14s\n' "$threads" "gramlite reference" "$g_median" "$g_p90" "1.00"
+  printf '%-8s %-22s %12.2f %12.2f %18s\n' "$threads" "gramlite reference" "$g_median" "$g_p90" "1.00"
   /usr/bin/python3 bench/torch_peer.py --arch "$arch" --input-size "$size" --threads "$threads" --runs "$runs" |
   while read -r line; do
     echo "$line" | /usr/bin/python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read()); g = float(sys.argv[1])
-print("%-8s %-22s %12.2f %12.2f %14.2f" % (r["threads"], "pytorch " + r["mode"], r["median_ms"], r["p90_ms"], g / r["median_ms"]))
+print("%-8s %-22s %12.2f %12.2f %18.2f" % (r["threads"], "pytorch " + r["mode"], r["median_ms"], r["p90_ms"], r["median_ms"] / g))
 ' "$g_median"
   done
 done

@@ -53,7 +53,8 @@ int bench_model(const BenchFlags& flags) {
                         {"p90_ms", r.p90_ms},           {"mean_ms", r.mean_ms},
                         {"min_ms", r.min_ms},           {"max_ms", r.max_ms},
                         {"images_per_second", r.images_per_second},
-                        {"arena_bytes", r.arena_bytes}, {"weight_bytes", r.weight_bytes},
+                        {"arena_bytes", r.arena_bytes}, {"unshared_bytes", r.unshared_bytes},
+                        {"weight_bytes", r.weight_bytes},
                         {"peak_rss_bytes", r.peak_rss_bytes}, {"run_ms", r.run_ms}};
     std::cout << j.dump(2) << "\n";
     return 0;
@@ -65,7 +66,8 @@ int bench_model(const BenchFlags& flags) {
             << "latency:   median " << r.median_ms << " ms, p90 " << r.p90_ms << " ms (min " << r.min_ms << ", max "
             << r.max_ms << ")\n"
             << "throughput: " << r.images_per_second << " images/s\n"
-            << "memory:    activations arena " << human_bytes(r.arena_bytes) << ", weights "
+            << "memory:    activations arena " << human_bytes(r.arena_bytes) << " (without buffer reuse "
+            << human_bytes(r.unshared_bytes) << "), weights "
             << human_bytes(r.weight_bytes) << ", process peak RSS " << human_bytes(r.peak_rss_bytes) << "\n";
   return 0;
 }

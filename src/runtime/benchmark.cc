@@ -70,6 +70,7 @@ Result<BenchmarkResult> benchmark_session(Session& session, const BenchmarkOptio
   result.max_ms = *std::max_element(result.run_ms.begin(), result.run_ms.end());
   result.images_per_second = result.median_ms > 0 ? static_cast<double>(result.batch) * 1000.0 / result.median_ms : 0;
   result.arena_bytes = static_cast<int64_t>(session.arena_bytes());
+  result.unshared_bytes = static_cast<int64_t>(session.unshared_bytes());
   result.weight_bytes = static_cast<int64_t>(session.weight_bytes());
   result.peak_rss_bytes = peak_resident_bytes();
   return result;

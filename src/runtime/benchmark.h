@@ -31,6 +31,7 @@ struct BenchmarkResult {
   double max_ms = 0;
   double images_per_second = 0;      // batch / median
   int64_t arena_bytes = 0;           // activation memory the session planned
+  int64_t unshared_bytes = 0;        // what the arena would need if no buffer were reused
   int64_t weight_bytes = 0;          // constant data the session reads
   int64_t peak_rss_bytes = 0;        // the process's peak resident set size after the runs
 };
