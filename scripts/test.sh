@@ -8,7 +8,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== core build: only a C++ compiler and the FlatBuffers headers"
 cmake -S . -B build-core -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=ON -DGRAMLITE_WITH_BLAS=OFF \
-  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
+  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_OPENSLIDE=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
 cmake --build build-core -j "$jobs"
 ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
 
