@@ -13,9 +13,9 @@ cmake --build build-core -j "$jobs"
 ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
 
 if command -v clang++ >/dev/null 2>&1; then
-  echo "== model-loader fuzzer (clang, libFuzzer + ASan + UBSan)"
+  echo "== fuzzers: model loader and torch.save reader (clang, libFuzzer + ASan + UBSan)"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRAMLITE_BUILD_FUZZERS=ON \
-    -DGRAMLITE_BUILD_TESTS=OFF -DGRAMLITE_WITH_BLAS=OFF -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=OFF \
+    -DGRAMLITE_BUILD_TESTS=OFF -DGRAMLITE_WITH_BLAS=OFF -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=ON \
     -DGRAMLITE_BUILD_CLI=OFF
   cmake --build build-fuzz -j "$jobs"
   ctest --test-dir build-fuzz --output-on-failure -L fuzz
