@@ -74,45 +74,71 @@ Result<RgbImage> read_rgb_image(const std::string& path) {
   return rgb;
 }
 
-Status image_to_tensor(const RgbImage& image, const ir::Preprocessing& preprocessing, int width, int height,
-                       float* out) {
-  if (image.width < 1 || image.height < 1 || image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
-    return invalid_argument("image is empty or its pixel buffer does not match its size");
+Status check_rgb_image(const RgbImage& image) {
+  if (image.width < 1 || image.height < 1 ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
+    return invalid_argument("image is empty or its pixel buffer does not match its size (", image.width, "x",
+                            image.height, ", ", image.pixels.size(), " bytes)");
   }
+  return Status::Ok();
+}
+
+Result<RgbImage> resize_for_model(const RgbImage& image, ir::ResizeMode mode, int width, int height) {
+  GRAMLITE_RETURN_IF_ERROR(check_rgb_image(image));
   if (width < 1 || height < 1) return invalid_argument("target size must be positive");
-  if (preprocessing.mean.size() != 3 || preprocessing.std.size() != 3) {
-    return invalid_argument("preprocessing needs 3 mean and 3 std values");
-  }
-  const cv::Mat source(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.pixels.data()));
-  cv::Mat resized;
-  const auto resize_to = [](const cv::Mat& src, cv::Mat& dst, int w, int h) {
+  const auto resize_into = [](const cv::Mat& src, cv::Mat& dst, int w, int h) {
     const bool shrinking = w < src.cols || h < src.rows;
     cv::resize(src, dst, cv::Size(w, h), 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   };
-  if (preprocessing.resize == ir::ResizeMode::kShorterSideCrop) {
-    // ImageNet evaluation: shorter side to size * 256 / 224, then the centre crop.
-    const double target_short = std::round(std::min(width, height) * 256.0 / 224.0);
-    const double scale = target_short / std::min(image.width, image.height);
-    const int w = std::max(width, static_cast<int>(std::lround(image.width * scale)));
-    const int h = std::max(height, static_cast<int>(std::lround(image.height * scale)));
-    cv::Mat scaled;
-    resize_to(source, scaled, w, h);
-    resized = scaled(cv::Rect((w - width) / 2, (h - height) / 2, width, height)).clone();
-  } else {
-    resize_to(source, resized, width, height);
+  try {
+    const cv::Mat source(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.pixels.data()));
+    RgbImage out;
+    out.width = width;
+    out.height = height;
+    out.pixels.resize(static_cast<size_t>(width) * height * 3);
+    cv::Mat target(height, width, CV_8UC3, out.pixels.data());
+    if (mode == ir::ResizeMode::kShorterSideCrop) {
+      // ImageNet evaluation: shorter side to size * 256 / 224, then the centre crop.
+      const double target_short = std::round(std::min(width, height) * 256.0 / 224.0);
+      const double scale = target_short / std::min(image.width, image.height);
+      const int w = std::max(width, static_cast<int>(std::lround(image.width * scale)));
+      const int h = std::max(height, static_cast<int>(std::lround(image.height * scale)));
+      cv::Mat scaled;
+      resize_into(source, scaled, w, h);
+      scaled(cv::Rect((w - width) / 2, (h - height) / 2, width, height)).copyTo(target);
+    } else {
+      cv::Mat resized;
+      resize_into(source, resized, width, height);
+      resized.copyTo(target);
+    }
+    return out;
+  } catch (const cv::Exception& e) {
+    return internal_error("resizing a ", image.width, "x", image.height, " image to ", width, "x", height, ": ",
+                          e.what());
   }
-  const size_t plane = static_cast<size_t>(width) * height;
-  for (int y = 0; y < height; ++y) {
-    const auto* row = resized.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < width; ++x) {
-      for (int c = 0; c < 3; ++c) {
-        const int source_channel = preprocessing.bgr ? 2 - c : c;
-        const float value = row[x][source_channel] / 255.0f;
-        out[c * plane + static_cast<size_t>(y) * width + x] = (value - preprocessing.mean[c]) / preprocessing.std[c];
-      }
+}
+
+Status normalize_to_tensor(const RgbImage& resized, const ir::Preprocessing& preprocessing, float* out) {
+  GRAMLITE_RETURN_IF_ERROR(check_rgb_image(resized));
+  if (preprocessing.mean.size() != 3 || preprocessing.std.size() != 3) {
+    return invalid_argument("preprocessing needs 3 mean and 3 std values");
+  }
+  const size_t plane = static_cast<size_t>(resized.width) * resized.height;
+  for (size_t i = 0; i < plane; ++i) {
+    for (int c = 0; c < 3; ++c) {
+      const int source_channel = preprocessing.bgr ? 2 - c : c;
+      const float value = resized.pixels[i * 3 + static_cast<size_t>(source_channel)] / 255.0f;
+      out[static_cast<size_t>(c) * plane + i] = (value - preprocessing.mean[static_cast<size_t>(c)]) /
+                                                preprocessing.std[static_cast<size_t>(c)];
     }
   }
   return Status::Ok();
+}
+
+Status image_to_tensor(const RgbImage& image, const ir::Preprocessing& preprocessing, int width, int height,
+                       float* out) {
+  GRAMLITE_ASSIGN_OR_RETURN(RgbImage resized, resize_for_model(image, preprocessing.resize, width, height));
+  return normalize_to_tensor(resized, preprocessing, out);
 }
 
 }  // namespace gramlite::data

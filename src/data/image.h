@@ -23,8 +23,19 @@ struct RgbImage {
 // white). Errors name the file.
 Result<RgbImage> read_rgb_image(const std::string& path);
 
-// Resizes per `preprocessing.resize` to width x height, scales to [0, 1], normalises with the
-// metadata's mean/std and writes planar CHW floats (3 * height * width) to `out`.
+// Checks that an image's buffer matches its size; an error names what is wrong.
+Status check_rgb_image(const RgbImage& image);
+
+// The geometry every model input goes through. kStretch: resize to width x height.
+// kShorterSideCrop: shorter side to min(width, height) * 256 / 224, then the centre crop. Area
+// interpolation when shrinking, bilinear when enlarging. Augmentation works on its 8-bit output.
+Result<RgbImage> resize_for_model(const RgbImage& image, ir::ResizeMode mode, int width, int height);
+
+// Scales an image already at model size to [0, 1], normalises with the metadata's mean/std and
+// writes planar CHW floats (3 * height * width) to `out`.
+Status normalize_to_tensor(const RgbImage& resized, const ir::Preprocessing& preprocessing, float* out);
+
+// resize_for_model + normalize_to_tensor.
 Status image_to_tensor(const RgbImage& image, const ir::Preprocessing& preprocessing, int width, int height,
                        float* out);
 
