@@ -1,0 +1,194 @@
+#include "data/synth_slide/synthetic_slide.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "data/synth_slide/field_source.h"
+#include "data/synth_slide/ground_truth.h"
+#include "data/synth_slide/pyramid_tiff_writer.h"
+#include "data/synth_slide/slide_layout.h"
+
+namespace gramlite::data::synth_slide {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Widest rectangle rendered in one call: bounds the renderer's scratch memory and gives the
+// threads work items of similar size.
+constexpr int kMaxChunkWidth = 1024;
+
+struct Rect {
+  int64_t x, y;
+  int w, h;
+  RegionClass region_class;
+};
+
+// Splits band rows [y0, y1) into rectangles of one class each (runs of label cells in a row).
+std::vector<Rect> band_rects(const SlideLayout& layout, int64_t y0, int64_t y1) {
+  std::vector<Rect> rects;
+  const int lt = layout.label_tile;
+  for (int64_t y = y0; y < y1;) {
+    const int row = static_cast<int>(y / lt);
+    const int64_t y_end = std::min<int64_t>(y1, int64_t{row + 1} * lt);
+    for (int64_t x = 0; x < layout.slide_width;) {
+      // A run of cells of one class is one call: fewer calls, less of the renderer's border
+      // padding (objects crossing a rectangle's edge are generated on both sides).
+      const RegionClass region_class = layout.at(static_cast<int>(x / lt), row);
+      int64_t x_end = x;
+      while (x_end < layout.slide_width && x_end - x < kMaxChunkWidth &&
+             layout.at(static_cast<int>(x_end / lt), row) == region_class) {
+        x_end = std::min<int64_t>({layout.slide_width, (x_end / lt + 1) * lt, x + kMaxChunkWidth});
+      }
+      rects.push_back({x, y, static_cast<int>(x_end - x), static_cast<int>(y_end - y), region_class});
+      x = x_end;
+    }
+    y = y_end;
+  }
+  return rects;
+}
+
+// Renders rows [y0, y1) of level 0 into `band` (width * 3 bytes per row).
+Status render_band(const SlideLayout& layout, const SyntheticSlideOptions& options, int threads, int64_t y0, int64_t y1,
+                   std::vector<uint8_t>& band) {
+  const std::vector<Rect> rects = band_rects(layout, y0, y1);
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  Status error;
+  const auto work = [&] {
+    for (size_t i = next++; i < rects.size(); i = next++) {
+      const Rect& r = rects[i];
+      Result<RgbImage> pixels = render_region(r.region_class, options.seed, options.microns_per_pixel, r.x, r.y, r.w, r.h);
+      if (!pixels.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (error.ok()) error = pixels.status();
+        return;
+      }
+      for (int row = 0; row < r.h; ++row) {
+        std::memcpy(band.data() + (static_cast<size_t>(r.y - y0 + row) * layout.slide_width + r.x) * 3,
+                    pixels->pixels.data() + static_cast<size_t>(row) * r.w * 3, static_cast<size_t>(r.w) * 3);
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& thread : pool) thread.join();
+  return error;
+}
+
+std::string sibling_path(const std::string& slide_path, const std::string& suffix) {
+  fs::path path(slide_path);
+  return (path.parent_path() / (path.stem().string() + suffix)).string();
+}
+
+std::string description(const SyntheticSlideOptions& options) {
+  return str_cat("gramlite synthetic Gram-stain smear|seed=", options.seed, "|mpp=", options.microns_per_pixel,
+                 "|label_tile=", options.label_tile_size, "|renderer=", field_source_name());
+}
+
+// Removes the temporary files unless release() was called.
+class TempFiles {
+ public:
+  void add(std::string path) { paths_.push_back(std::move(path)); }
+  ~TempFiles() {
+    std::error_code ec;
+    for (const std::string& p : paths_) fs::remove_all(p, ec);
+  }
+
+ private:
+  std::vector<std::string> paths_;
+};
+
+}  // namespace
+
+std::string label_map_path_for(const std::string& slide_path) { return sibling_path(slide_path, ".labels.png"); }
+std::string regions_path_for(const std::string& slide_path) { return sibling_path(slide_path, ".regions.json"); }
+
+Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& options) {
+  if (options.output_path.empty()) return invalid_argument("synthetic slide: no output path");
+  if (options.width < 1 || options.height < 1) {
+    return invalid_argument("synthetic slide '", options.output_path, "': size ", options.width, "x", options.height,
+                            " is not positive");
+  }
+  if (!(options.microns_per_pixel > 0)) {
+    return invalid_argument("synthetic slide '", options.output_path, "': microns per pixel must be > 0");
+  }
+  if (options.label_tile_size < 1) {
+    return invalid_argument("synthetic slide '", options.output_path, "': label tile size must be >= 1");
+  }
+  std::error_code ec;
+  const fs::path parent = fs::absolute(options.output_path, ec).parent_path();
+  if (!fs::is_directory(parent, ec)) {
+    return not_found("synthetic slide '", options.output_path, "': folder '", parent.string(), "' does not exist");
+  }
+  const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  const SlideLayout layout = make_slide_layout(options.width, options.height, options.label_tile_size, options.seed);
+  SyntheticSlideFiles files;
+  files.slide_path = options.output_path;
+  files.label_map_path = label_map_path_for(options.output_path);
+  files.regions_path = regions_path_for(options.output_path);
+  files.label_cols = layout.cols;
+  files.label_rows = layout.rows;
+  files.renderer = field_source_name();
+
+  // Temporary names in the output folder, so the final renames stay on one filesystem.
+  const std::string tag = ".tmp-" + std::to_string(::getpid());
+  const std::string slide_tmp = options.output_path + tag;
+  const std::string scratch = options.output_path + tag + ".levels";
+  const std::string labels_tmp = sibling_path(options.output_path, tag + ".labels.png");  // imwrite wants .png
+  const std::string regions_tmp = files.regions_path + tag;
+  TempFiles temps;
+  for (const std::string& p : {slide_tmp, scratch, labels_tmp, regions_tmp}) temps.add(p);
+  fs::create_directory(scratch, ec);
+  if (ec) return io_error("cannot create scratch folder '", scratch, "': ", ec.message());
+
+  PyramidTiffOptions tiff;
+  tiff.path = slide_tmp;
+  tiff.scratch_dir = scratch;
+  tiff.width = options.width;
+  tiff.height = options.height;
+  tiff.tile_size = options.tile_size;
+  tiff.jpeg_quality = options.jpeg_quality;
+  tiff.microns_per_pixel = options.microns_per_pixel;
+  tiff.description = description(options);
+  GRAMLITE_ASSIGN_OR_RETURN(std::unique_ptr<PyramidTiffWriter> writer, PyramidTiffWriter::create(tiff));
+  files.level_count = writer->level_count();
+
+  std::vector<uint8_t> band(static_cast<size_t>(options.width) * options.tile_size * 3);
+  for (int64_t y0 = 0; y0 < options.height; y0 += options.tile_size) {
+    const int64_t y1 = std::min<int64_t>(options.height, y0 + options.tile_size);
+    GRAMLITE_RETURN_IF_ERROR(render_band(layout, options, threads, y0, y1, band).with_context(
+        str_cat("rendering '", options.output_path, "' rows ", y0, "..", y1)));
+    GRAMLITE_RETURN_IF_ERROR(writer->append_rows(band.data(), static_cast<int>(y1 - y0)));
+  }
+  GRAMLITE_RETURN_IF_ERROR(writer->finish());
+  writer.reset();
+
+  GroundTruthInfo info;
+  info.seed = options.seed;
+  info.microns_per_pixel = options.microns_per_pixel;
+  info.tile_size = options.tile_size;
+  info.level_count = files.level_count;
+  info.slide_file = fs::path(options.output_path).filename().string();
+  info.renderer = files.renderer;
+  GRAMLITE_RETURN_IF_ERROR(write_label_map(layout, labels_tmp));
+  GRAMLITE_RETURN_IF_ERROR(write_regions_json(layout, info, regions_tmp));
+
+  // Ground truth first, the slide last: a slide on disk always has its labels.
+  for (const auto& [from, to] : {std::pair{labels_tmp, files.label_map_path}, std::pair{regions_tmp, files.regions_path},
+                                 std::pair{slide_tmp, files.slide_path}}) {
+    fs::rename(from, to, ec);
+    if (ec) return io_error("cannot rename '", from, "' to '", to, "': ", ec.message());
+  }
+  return files;
+}
+
+}  // namespace gramlite::data::synth_slide
