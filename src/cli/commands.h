@@ -14,5 +14,7 @@ void add_import_command(CLI::App& app, int& exit_code);
 void add_info_command(CLI::App& app, int& exit_code);
 void add_run_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
+void add_synth_command(CLI::App& app, int& exit_code);
+void add_tiles_command(CLI::App& app, int& exit_code);
 
 }  // namespace gramlite::cli

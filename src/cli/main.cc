@@ -5,7 +5,7 @@
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"gramlite: build, import, inspect, run and benchmark Gram-stain CNN models", "gramlite"};
+  CLI::App app{"gramlite: Gram-stain CNN models: synthetic data, slides, model zoo, import, inspect, run, benchmark", "gramlite"};
   app.require_subcommand(1);
   app.set_version_flag("--version", gramlite::cli::kVersionString);
   app.footer("Run 'gramlite COMMAND --help' for a command's options.");
@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   gramlite::cli::add_info_command(app, exit_code);
   gramlite::cli::add_run_command(app, exit_code);
   gramlite::cli::add_bench_command(app, exit_code);
+  gramlite::cli::add_synth_command(app, exit_code);
+  gramlite::cli::add_tiles_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

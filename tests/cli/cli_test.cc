@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -211,6 +212,59 @@ TEST_F(CliTest, ImportTorchvisionWeights) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("is it a resnet50 state_dict"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(path("wrong.gramlite")));
+}
+
+std::string read_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(CliTest, SynthTilesAreDeterministicAndSplit) {
+  if (run_gramlite("synth --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  for (const char* name : {"a", "b"}) {
+    const CommandResult r = run_gramlite("synth tiles --out " + path(name) +
+                                         " --task gram2 --per-class 10 --size 48 --seed 5 --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("wrote 20 tiles"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(read_file(path("a/manifest.csv")), read_file(path("b/manifest.csv")));
+  EXPECT_EQ(read_file(path("a/train/gram_negative/gram_negative_000000.png")),
+            read_file(path("b/train/gram_negative/gram_negative_000000.png")));
+  EXPECT_TRUE(fs::exists(path("a/test")));
+
+  CommandResult r = run_gramlite("synth tiles --out " + path("c") + " --task gram5 --per-class 2");
+  EXPECT_NE(r.exit_code, 0);
+  r = run_gramlite("synth tiles --out " + path("a") + " --per-class 2 --size 48");  // not empty
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("gramlite: error:"), std::string::npos) << r.output;
+  r = run_gramlite("synth tiles --out " + path("d") + " --per-class 2 --split 0.5,0.6,0.1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(fs::exists(path("d")));
+}
+
+TEST_F(CliTest, SynthSlideThenTiles) {
+  if (run_gramlite("synth --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  const std::string slide = path("smear.tiff");
+  CommandResult r = run_gramlite("synth slide --out " + slide + " --width 2048 --height 1536 --seed 4 --tile-size 256");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(path("smear.labels.png")));
+  EXPECT_TRUE(fs::exists(path("smear.regions.json")));
+  r = run_gramlite("tiles " + slide + " --out " + path("tiles") + " --size 256 --keep-background");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("48 of 48 kept"), std::string::npos) << r.output;  // 8 x 6 tiles
+  const std::string csv = read_file(path("tiles/tiles.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 49);  // header + one line per tile
+  r = run_gramlite("tiles " + slide + " --out " + path("kept") + " --size 256");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("background: saturation"), std::string::npos) << r.output;
+
+  r = run_gramlite("tiles " + path("nope.svs") + " --out " + path("x"));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  std::ofstream(path("fake.svs")) << "not a slide";
+  r = run_gramlite("tiles " + path("fake.svs") + " --out " + path("y"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("fake.svs"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("y")));
 }
 
 }  // namespace
