@@ -88,9 +88,16 @@ std::string sibling_path(const std::string& slide_path, const std::string& suffi
   return (path.parent_path() / (path.stem().string() + suffix)).string();
 }
 
+// Aperio's ImageDescription convention ("Aperio ..." header, then "|key = value" pairs). OpenSlide
+// (3.4.1 included, whose generic-TIFF driver ignores resolution tags) turns MPP into
+// openslide.mpp-x/y and AppMag into openslide.objective-power for any tiled TIFF written this way,
+// and QuPath and other viewers read the same fields, so the slide's scale survives everywhere.
 std::string description(const SyntheticSlideOptions& options) {
-  return str_cat("gramlite synthetic Gram-stain smear|seed=", options.seed, "|mpp=", options.microns_per_pixel,
-                 "|label_tile=", options.label_tile_size, "|renderer=", field_source_name());
+  return str_cat("Aperio-compatible description written by gramlite (synthetic Gram-stain smear)\r\n",
+                 options.width, "x", options.height, " [0,0 ", options.width, "x", options.height, "] (",
+                 options.tile_size, "x", options.tile_size, ") JPEG/RGB Q=", options.jpeg_quality,
+                 "|AppMag = 100|MPP = ", options.microns_per_pixel, "|Gramlite.Seed = ", options.seed,
+                 "|Gramlite.LabelTile = ", options.label_tile_size, "|Gramlite.Renderer = ", field_source_name());
 }
 
 // Removes the temporary files unless release() was called.

@@ -73,7 +73,7 @@ TEST_F(SyntheticSlideTest, FourLevelSlideOpensInOpenSlideWithMppAndGroundTruth) 
   openslide_t* osr = openslide_open(files->slide_path.c_str());
   ASSERT_NE(osr, nullptr);
   ASSERT_EQ(openslide_get_error(osr), nullptr) << openslide_get_error(osr);
-  EXPECT_STREQ(openslide_get_property_value(osr, "openslide.vendor"), "generic-tiff");
+  EXPECT_STREQ(openslide_get_property_value(osr, "openslide.vendor"), "aperio");
   ASSERT_EQ(openslide_get_level_count(osr), 4);
   const int64_t expected[4][2] = {{4096, 3072}, {2048, 1536}, {1024, 768}, {512, 384}};
   for (int level = 0; level < 4; ++level) {
@@ -83,18 +83,20 @@ TEST_F(SyntheticSlideTest, FourLevelSlideOpensInOpenSlideWithMppAndGroundTruth) 
     EXPECT_EQ(h, expected[level][1]);
     EXPECT_NEAR(openslide_get_level_downsample(osr, level), 1 << level, 1e-6);
   }
-  // Resolution tags: pixels per centimetre = 10^4 / mpp. OpenSlide 3.4 exposes them as tiff.*
-  // properties (gramlite's Slide turns them into mpp); OpenSlide >= 4 also derives
-  // openslide.mpp-x/y from them for generic TIFF.
+  // The scale twice: TIFF resolution tags (pixels per centimetre = 10^4 / mpp) for TIFF readers,
+  // and the Aperio description convention, from which every OpenSlide (3.4 included) reports
+  // openslide.mpp-x/y and the objective power.
   ASSERT_NE(openslide_get_property_value(osr, "tiff.ResolutionUnit"), nullptr);
   EXPECT_STREQ(openslide_get_property_value(osr, "tiff.ResolutionUnit"), "centimeter");
   EXPECT_NEAR(std::atof(openslide_get_property_value(osr, "tiff.XResolution")), 1e4 / 0.25, 1e-2);
   EXPECT_NEAR(std::atof(openslide_get_property_value(osr, "tiff.YResolution")), 1e4 / 0.25, 1e-2);
   for (const char* name : {OPENSLIDE_PROPERTY_NAME_MPP_X, OPENSLIDE_PROPERTY_NAME_MPP_Y}) {
-    if (const char* mpp = openslide_get_property_value(osr, name)) {
-      EXPECT_NEAR(std::atof(mpp), 0.25, 1e-4) << name;
-    }
+    const char* mpp = openslide_get_property_value(osr, name);
+    ASSERT_NE(mpp, nullptr) << name;
+    EXPECT_NEAR(std::atof(mpp), 0.25, 1e-4) << name;
   }
+  ASSERT_NE(openslide_get_property_value(osr, OPENSLIDE_PROPERTY_NAME_OBJECTIVE_POWER), nullptr);
+  EXPECT_STREQ(openslide_get_property_value(osr, OPENSLIDE_PROPERTY_NAME_OBJECTIVE_POWER), "100");
   // A read at every level succeeds and the smear's centre is not glass-white.
   for (int level = 0; level < 4; ++level) {
     uint32_t pixel[16];
