@@ -249,6 +249,11 @@ TEST_F(CliTest, SynthSlideThenTiles) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(path("smear.labels.png")));
   EXPECT_TRUE(fs::exists(path("smear.regions.json")));
+  // Same seed, same bytes, whatever the thread count.
+  r = run_gramlite("synth slide --out " + path("again.tiff") + " --width 2048 --height 1536 --seed 4 --tile-size 256 --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_file(slide), read_file(path("again.tiff")));
+  EXPECT_EQ(read_file(path("smear.labels.png")), read_file(path("again.labels.png")));
   r = run_gramlite("tiles " + slide + " --out " + path("tiles") + " --size 256 --keep-background");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("48 of 48 kept"), std::string::npos) << r.output;  // 8 x 6 tiles
