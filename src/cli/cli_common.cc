@@ -1,11 +1,16 @@
 #include "cli/cli_common.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace gramlite::cli {
 namespace {
@@ -62,6 +67,83 @@ std::string human_count(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), unit == 0 ? "%.0f%s" : "%.2f%s", value, suffix[unit]);
   return text;
+}
+
+namespace {
+
+CLI::Validator finite_number_at_least(double lowest, bool inclusive, const char* what) {
+  return CLI::Validator(
+      [lowest, inclusive, what](std::string& text) -> std::string {
+        double value = 0;
+        const bool parsed = CLI::detail::lexical_cast(text, value);
+        if (!parsed || !std::isfinite(value) || (inclusive ? value < lowest : value <= lowest)) {
+          return std::string("must be a ") + what + " number, got '" + text + "'";
+        }
+        return std::string();
+      },
+      what == std::string("positive") ? "POSITIVE" : "NONNEGATIVE");
+}
+
+}  // namespace
+
+CLI::Validator positive_number() { return finite_number_at_least(0.0, false, "positive"); }
+CLI::Validator non_negative_number() { return finite_number_at_least(0.0, true, "non-negative"); }
+
+namespace {
+
+std::mutex& interrupt_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+std::vector<std::function<void()>>& interrupt_cleanups() {
+  static std::vector<std::function<void()>> cleanups;
+  return cleanups;
+}
+
+}  // namespace
+
+void on_interrupt(std::function<void()> cleanup) {
+  std::lock_guard<std::mutex> lock(interrupt_mutex());
+  interrupt_cleanups().push_back(std::move(cleanup));
+}
+
+// The signal handler only writes the signal number into a pipe (async-signal-safe); a thread
+// reading the pipe does the cleanup in a normal context. A handler, not a blocked-signal mask:
+// libraries start threads before main (OpenBLAS does), and those would still get the signal.
+static int interrupt_pipe[2] = {-1, -1};
+
+static void forward_signal(int signal_number) {
+  const auto byte = static_cast<unsigned char>(signal_number);
+  [[maybe_unused]] const ssize_t written = ::write(interrupt_pipe[1], &byte, 1);
+}
+
+void install_interrupt_handling() {
+  if (::pipe(interrupt_pipe) != 0) return;
+  std::thread([] {
+    unsigned char signal_number = 0;
+    ssize_t got = 0;
+    while ((got = ::read(interrupt_pipe[0], &signal_number, 1)) < 0 && errno == EINTR) {
+    }
+    if (got != 1) return;  // the pipe broke: no interrupt handling, but no busy loop either
+    {
+      std::lock_guard<std::mutex> lock(interrupt_mutex());
+      for (const auto& cleanup : interrupt_cleanups()) cleanup();
+    }
+    const char message[] = "\ngramlite: interrupted; temporary files removed\n";
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, message, sizeof(message) - 1);
+    ::_exit(128 + signal_number);
+  }).detach();
+  for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    // Signals ignored at start stay ignored (nohup, background jobs of a script).
+    if (sigaction(signal_number, nullptr, &current) != 0 || current.sa_handler == SIG_IGN) continue;
+    struct sigaction action {};
+    action.sa_handler = forward_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(signal_number, &action, nullptr);
+  }
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }

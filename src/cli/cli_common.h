@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "base/status.h"
 
@@ -17,6 +20,18 @@ std::string human_bytes(int64_t bytes);     // 14.2 MiB
 std::string human_count(double value);      // 300.8 M
 
 bool stderr_is_terminal();
+
+// Ctrl-C safety. install_interrupt_handling() runs first in main: on SIGINT, SIGTERM or SIGHUP (those
+// not ignored at start, so nohup and background jobs keep ignoring them) a thread of its own runs
+// the cleanups registered with on_interrupt() (e.g. removing the library's temporary files),
+// prints one line and exits with 128 + the signal number.
+void install_interrupt_handling();
+void on_interrupt(std::function<void()> cleanup);
+
+// Flag checks with short messages ("must be a positive number, got -1"); CLI11's PositiveNumber
+// and NonNegativeNumber print their upper bound, DBL_MAX, as a 300-digit number, and let "inf" in.
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
 
 // A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line at most every 5 s when
 // stderr is not a terminal (CI logs). Silent when `enabled` is false.

@@ -80,7 +80,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("FILE", flags->model, "Model file")->required();
   cmd->add_option("--threads", flags->threads, "Threads")->check(CLI::Range(1, 256));
   cmd->add_option("--batch", flags->batch, "Batch size")->check(CLI::Range(1, 4096));
-  cmd->add_option("--warmup", flags->warmup, "Warm-up runs (not timed)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--warmup", flags->warmup, "Warm-up runs (not timed)")->check(non_negative_number());
   cmd->add_option("--runs", flags->runs, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->add_flag("--no-optimize", flags->no_optimize, "Skip batch-norm folding and activation fusion");

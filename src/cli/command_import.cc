@@ -48,7 +48,7 @@ void add_import_command(CLI::App& app, int& exit_code) {
   tv->add_option("--arch", flags->arch, "Architecture the weights belong to (see 'gramlite zoo list')")->required();
   tv->add_option("--class-names", flags->class_names, "Class names, comma separated")->delimiter(',');
   tv->add_option("--input-size", flags->input_size, "Square input size in pixels (default: the architecture's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   tv->add_flag("--transform-input", flags->transform_input,
                "inception_v3 only: the weights expect torchvision's transform_input (true for ImageNet-pretrained Inception)");
   tv->add_option("-o,--output", flags->output, "Model file to write")->required();

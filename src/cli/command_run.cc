@@ -128,7 +128,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("run", "Classify images with a model: top-k classes per image");
   cmd->add_option("FILE", flags->model, "Model file")->required();
   cmd->add_option("IMAGE", flags->images, "Images (PNG, JPEG, TIFF, ...)")->required();
-  cmd->add_option("-k,--top-k", flags->top_k, "Classes to show per image")->check(CLI::PositiveNumber);
+  cmd->add_option("-k,--top-k", flags->top_k, "Classes to show per image")->check(positive_number());
   cmd->add_option("--threads", flags->threads, "Threads")->check(CLI::Range(1, 256));
   cmd->add_option("--batch", flags->batch, "Images per inference batch")->check(CLI::Range(1, 4096));
   cmd->add_flag("--json", flags->json, "Machine-readable output");

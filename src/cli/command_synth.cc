@@ -4,6 +4,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "data/temp_paths.h"
 #include "data/synth/tile_dataset_writer.h"
 #include "data/synth_slide/synthetic_slide.h"
 
@@ -50,6 +51,7 @@ int write_slide(const data::synth_slide::SyntheticSlideOptions& options) {
 }  // namespace
 
 void add_synth_command(CLI::App& app, int& exit_code) {
+  on_interrupt(data::remove_registered_temp_paths);  // Ctrl-C leaves no temporary files
   CLI::App* synth = app.add_subcommand("synth", "Generate synthetic Gram-stain data (tile datasets, whole slides)");
   synth->require_subcommand(1);
 
@@ -58,7 +60,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   t->add_option("--out", tiles->options.out_dir, "Output folder (must not exist or be empty)")->required();
   t->add_option("--task", tiles->options.task, "morphology4 or gram2")
       ->check(CLI::IsMember({"morphology4", "gram2"}));
-  t->add_option("--per-class", tiles->options.per_class, "Tiles per class")->check(CLI::PositiveNumber);
+  t->add_option("--per-class", tiles->options.per_class, "Tiles per class")->check(positive_number());
   t->add_option("--size", tiles->options.size, "Tile side in pixels")->check(CLI::Range(32, 4096));
   t->add_option("--seed", tiles->options.seed, "Seed: same seed, same bytes");
   t->add_option("--split", tiles->split, "Train,val,test fractions")->delimiter(',')->expected(3);
@@ -71,14 +73,14 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   auto slide = std::make_shared<data::synth_slide::SyntheticSlideOptions>();
   CLI::App* s = synth->add_subcommand("slide", "Write a tiled, pyramidal, JPEG-compressed TIFF smear with ground truth");
   s->add_option("--out", slide->output_path, "The .tiff to write (labels and regions go next to it)")->required();
-  s->add_option("--width", slide->width, "Level-0 width in pixels")->check(CLI::PositiveNumber);
-  s->add_option("--height", slide->height, "Level-0 height in pixels")->check(CLI::PositiveNumber);
+  s->add_option("--width", slide->width, "Level-0 width in pixels")->check(positive_number());
+  s->add_option("--height", slide->height, "Level-0 height in pixels")->check(positive_number());
   s->add_option("--seed", slide->seed, "Seed: same seed, same slide");
-  s->add_option("--mpp", slide->microns_per_pixel, "Microns per pixel at level 0")->check(CLI::PositiveNumber);
+  s->add_option("--mpp", slide->microns_per_pixel, "Microns per pixel at level 0")->check(positive_number());
   s->add_option("--tile-size", slide->tile_size, "TIFF tile edge in pixels")->check(CLI::Range(16, 4096));
   s->add_option("--jpeg-quality", slide->jpeg_quality, "JPEG quality")->check(CLI::Range(1, 100));
   s->add_option("--label-tile-size", slide->label_tile_size, "Level-0 pixels per label-map pixel")
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   s->add_option("--threads", slide->threads, "Rendering threads")->check(CLI::Range(1, 256));
   s->callback([slide, &exit_code] { exit_code = write_slide(*slide); });
 }

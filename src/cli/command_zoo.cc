@@ -73,10 +73,10 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<BuildFlags>();
   CLI::App* build = zoo_cmd->add_subcommand("build", "Build an architecture with fresh random weights");
   build->add_option("ARCH", flags->arch, "Architecture (see 'gramlite zoo list')")->required();
-  build->add_option("--classes", flags->classes, "Number of output classes")->check(CLI::PositiveNumber)->required();
-  build->add_option("--alpha", flags->alpha, "Width multiplier (MobileNets)")->check(CLI::PositiveNumber);
+  build->add_option("--classes", flags->classes, "Number of output classes")->check(positive_number())->required();
+  build->add_option("--alpha", flags->alpha, "Width multiplier (MobileNets)")->check(positive_number());
   build->add_option("--input-size", flags->input_size, "Square input size in pixels (default: the architecture's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   build->add_option("--seed", flags->seed, "Seed of the weight initialisation");
   build->add_option("--class-names", flags->class_names, "Class names, comma separated")->delimiter(',');
   build->add_option("-o,--output", flags->output, "Model file to write")->required();

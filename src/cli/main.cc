@@ -1,10 +1,17 @@
 // gramlite: the command-line program. Thin: parses flags and calls the library.
 #include <CLI/CLI.hpp>
 
+#include <exception>
+#include <iostream>
+#include <new>
+#include <string>
+
+#include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/version.h"
 
 int main(int argc, char** argv) {
+  gramlite::cli::install_interrupt_handling();  // Ctrl-C removes temporary files (cli_common.h)
   CLI::App app{"gramlite: Gram-stain CNN models: synthetic data, slides, model zoo, import, inspect, run, benchmark", "gramlite"};
   app.require_subcommand(1);
   app.set_version_flag("--version", gramlite::cli::kVersionString);
@@ -21,7 +28,22 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version arrive as "errors" with a success code: let CLI11 print them.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    // A flag CLI11 rejects is a bad argument like any other: one line, exit code 2.
+    std::string message = e.what();
+    for (char& c : message) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    std::cerr << "gramlite: error: " << message << " (see --help)\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    // After unwinding, so the commands' temporary files are already removed.
+    std::cerr << "gramlite: error: out of memory (are the sizes given realistic?)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "gramlite: error: internal error: " << e.what() << "\n";
+    return 1;
   }
   return exit_code;
 }

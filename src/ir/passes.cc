@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ir/shape_inference.h"
 #include "ir/validate.h"
 
 namespace gramlite::ir {
@@ -39,11 +40,11 @@ size_t constant_use_count(const Graph& graph, TensorId id) {
   return uses;
 }
 
-// Stores `values` as the data of constant `id` if the producer alone uses it, else as a new
-// constant; returns the tensor id to use.
+// Stores `values` as the data of constant `id` if the producer alone uses it (and it is not a
+// graph output, whose value must not change), else as a new constant; returns the tensor id to use.
 TensorId replace_constant(Graph& graph, TensorId id, const std::vector<float>& values, const std::string& new_name) {
   Buffer data = Buffer::copy_of(values.data(), values.size() * sizeof(float));
-  if (id != kNoTensor && constant_use_count(graph, id) == 1) {
+  if (id != kNoTensor && constant_use_count(graph, id) == 1 && !graph.is_graph_output(id)) {
     graph.tensor(id).data = std::move(data);
     return id;
   }
@@ -63,6 +64,13 @@ Result<int> fold_batch_norm(Graph& graph) {
   int folded = 0;
   const auto consumers = graph.consumers();
   const auto producers = graph.producers();
+  // Shapes before any rewrite, to tell whether a BatchNorm's channel axis (dim 1) is a Linear's
+  // output-feature axis (the last dim): only for rank-2 outputs. If they cannot be inferred, no
+  // Linear is folded.
+  const Result<std::vector<Shape>> shapes = infer_shapes_for_batch(graph, 1);
+  const auto rank_of = [&](TensorId id) -> size_t {
+    return shapes.ok() ? (*shapes)[static_cast<size_t>(id)].size() : 0;
+  };
   std::vector<bool> remove(graph.nodes.size(), false);
   for (size_t b = 0; b < graph.nodes.size(); ++b) {
     const Node& bn = graph.nodes[b];
@@ -75,6 +83,7 @@ Result<int> fold_batch_norm(Graph& graph) {
         producer.fused_activation != Activation::kNone || !has_single_use(graph, consumers, x)) {
       continue;
     }
+    if (producer.kind == OpKind::kLinear && rank_of(x) != 2) continue;  // BN's dim 1 is not the features
     bool all_float = is_float_constant(graph, producer.inputs[1]);
     if (producer.inputs.size() > 2) all_float = all_float && is_float_constant(graph, producer.inputs[2]);
     for (size_t i = 1; i < 5; ++i) all_float = all_float && is_float_constant(graph, bn.inputs[i]);

@@ -102,9 +102,27 @@ Status Session::prepare(int64_t batch) {
   if (batch <= 0) return invalid_argument("batch size must be positive, got ", batch);
   const ir::Graph& graph = *graph_;
   for (ir::TensorId id : graph.inputs) {
-    if (graph.tensor(id).dtype != ir::DType::kFloat32) {
-      return unsupported("graph input '", graph.tensor(id).name, "' has dtype ", ir::dtype_name(graph.tensor(id).dtype),
+    const ir::Tensor& input = graph.tensor(id);
+    if (input.dtype != ir::DType::kFloat32) {
+      return unsupported("graph input '", input.name, "' has dtype ", ir::dtype_name(input.dtype),
                          "; the reference runtime takes float32 inputs only");
+    }
+    // A concrete dim 0 stays as declared; planning another batch would read and write fewer images
+    // than the caller passes.
+    if (!input.shape.empty() && input.shape[0] != ir::kDynamicDim && input.shape[0] != batch) {
+      return invalid_argument("graph input '", input.name, "' has a fixed batch dim (shape ",
+                              ir::shape_to_string(input.shape), "); it cannot be prepared for batch ", batch);
+    }
+  }
+  for (ir::TensorId id : graph.outputs) {
+    // Outputs computed by nodes are checked with their node; a constant output is copied out by
+    // run() as float32, so it must be one (an int8 or sparse buffer is smaller than that).
+    const ir::Tensor& output = graph.tensor(id);
+    if (output.is_constant() &&
+        (output.dtype != ir::DType::kFloat32 || output.sparsity.encoding != ir::SparsityEncoding::kDense)) {
+      return unsupported("graph output '", output.name, "' is a ", ir::dtype_name(output.dtype), " ",
+                         ir::sparsity_encoding_name(output.sparsity.encoding),
+                         " constant; the reference runtime returns dense float32 outputs only");
     }
   }
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));

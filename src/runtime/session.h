@@ -44,7 +44,8 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // Plans execution for `batch` (> 0) images: every graph input's dim 0 becomes `batch`.
+  // Plans execution for `batch` (> 0) images: every graph input's dim 0 becomes `batch`. A graph
+  // input whose dim 0 is concrete (not dynamic) accepts only that batch; another is an error.
   Status prepare(int64_t batch);
 
   // inputs[i]: the data of graph input i, element_count(input_shapes()[i]) floats, dense NCHW;

@@ -113,7 +113,7 @@ TensorId GraphBuilder::conv2d(const std::string& name, TensorId x, const Conv& c
     return ir::kNoTensor;
   }
   ir::Shape weight_shape{conv.out_channels(), in[1] / a.groups, a.kernel_h, a.kernel_w};
-  const bool depthwise = a.groups > 1 && a.groups == in[1];
+  const bool depthwise = conv.is_depthwise() || (a.groups > 1 && a.groups == in[1]);
   const TensorId weight = parameter(param_name(name, "weight", depthwise ? "depthwise_kernel" : "kernel"),
                                     weight_shape, init_.conv_weight(weight_shape));
   std::vector<TensorId> inputs{x, weight};

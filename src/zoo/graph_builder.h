@@ -76,15 +76,23 @@ class Conv {
     bias_ = has_bias;
     return *this;
   }
+  // Marks a depthwise layer (Keras names its weight depthwise_kernel) even when it has a single
+  // channel, where groups == 1 makes it look like a plain conv.
+  Conv& depthwise(bool on = true) {
+    depthwise_ = on;
+    return *this;
+  }
 
   int64_t out_channels() const { return out_channels_; }
   const ir::Conv2dAttrs& attrs() const { return attrs_; }
   bool has_bias() const { return bias_; }
+  bool is_depthwise() const { return depthwise_; }
 
  private:
   int64_t out_channels_;
   ir::Conv2dAttrs attrs_;
   bool bias_ = false;
+  bool depthwise_ = false;
 };
 
 // A pooling window: Pool(3).stride(2).padding(1). Defaults follow PyTorch (stride = kernel,

@@ -40,7 +40,7 @@ TensorId depthwise_block(GraphBuilder& b, TensorId x, int pointwise_filters, dou
   const int filters = scaled_filters(b, pointwise_filters, alpha, "conv_pw_" + id);
   const ir::Padding2d padding = stride == 1 ? ir::Padding2d{1, 1, 1, 1} : ir::Padding2d{0, 0, 1, 1};
   const auto channels = static_cast<int32_t>(b.channels(x));
-  x = b.conv2d("conv_dw_" + id, x, Conv(channels, 3).stride(stride).padding(padding).groups(channels));
+  x = b.conv2d("conv_dw_" + id, x, Conv(channels, 3).stride(stride).padding(padding).groups(channels).depthwise());
   x = b.batch_norm("conv_dw_" + id + "_bn", x, kBnEpsilon);
   x = b.relu6("conv_dw_" + id + "_relu", x);
   x = b.conv2d("conv_pw_" + id, x, Conv(filters, 1));

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -8,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -194,6 +198,30 @@ TEST_F(CliTest, BadInputsGiveOneClearErrorAndNonZeroExit) {
   EXPECT_NE(r.output.find("gramlite: error:"), std::string::npos) << r.output;
 }
 
+// Every failure, a flag CLI11 rejects included, is one line "gramlite: error: ..." with exit code 2
+// (bad arguments), as the README promises; --help and --version still exit 0.
+TEST_F(CliTest, BadFlagsGiveOneLineErrorAndExitCode2) {
+  const std::string model = path("m.gramlite");
+  ASSERT_EQ(run_gramlite("zoo build mobilenet_v2 --classes 2 --input-size 32 -o " + model).exit_code, 0);
+  for (const std::string& args :
+       {"bench " + model + " --threads 0", "bench " + model + " --warmup -1", "run " + model,
+        "zoo build mobilenet_v2 --classes 2 --alpha -1 -o " + path("x.gramlite"), std::string("frobnicate"),
+        std::string("zoo build"),
+        "synth slide --out " + path("s.tiff") + " --width -5", "synth slide --out " + path("s.tiff") + " --mpp inf",
+        "synth tiles --out " + path("t") + " --per-class 0", "tiles " + model + " --out " + path("t") + " --stride -3",
+        "info " + model + " --no-such-flag"}) {
+    const CommandResult r = run_gramlite(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << "\n" << r.output;
+    EXPECT_LT(r.output.size(), 300u) << "no 300-digit DBL_MAX in the message: " << r.output;
+  }
+  EXPECT_FALSE(fs::exists(path("x.gramlite")));
+  EXPECT_FALSE(fs::exists(path("s.tiff")));
+  EXPECT_EQ(run_gramlite("--version").exit_code, 0);
+  EXPECT_EQ(run_gramlite("tiles --help").exit_code, 0);
+}
+
 TEST_F(CliTest, ImportTorchvisionWeights) {
   const std::string case_dir = path("case");
   const std::string script = std::string(GRAMLITE_SOURCE_DIR) + "/tests/oracle/make_torchvision_case.py";
@@ -262,6 +290,8 @@ TEST_F(CliTest, SynthSlideThenTiles) {
   r = run_gramlite("tiles " + slide + " --out " + path("kept") + " --size 256");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("background: saturation"), std::string::npos) << r.output;
+  // A pixel is smear when both thresholds are passed (docs/whole-slide.md), and the line says so.
+  EXPECT_NE(r.output.find(" and optical density > "), std::string::npos) << r.output;
 
   r = run_gramlite("tiles " + path("nope.svs") + " --out " + path("x"));
   EXPECT_EQ(r.exit_code, 3) << r.output;
@@ -270,6 +300,78 @@ TEST_F(CliTest, SynthSlideThenTiles) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("fake.svs"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(path("y")));
+}
+
+// tiles: what the user asked for and did not get is said, and impossible requests are errors.
+TEST_F(CliTest, TilesWarnsAboutIgnoredResolutionAndRefusesEmptyGrids) {
+  if (run_gramlite("synth --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  const std::string slide = path("s.tiff");
+  ASSERT_EQ(run_gramlite("synth slide --out " + slide + " --width 640 --height 480").exit_code, 0);
+  CommandResult r = run_gramlite("tiles " + slide + " --out " + path("fine") + " --size 64 --mpp 0.01 --keep-background");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("gramlite: warning: 0.01 um/px is finer"), std::string::npos) << r.output;
+  cv::Mat image(300, 200, CV_8UC3, cv::Scalar(30, 40, 200));
+  ASSERT_TRUE(cv::imwrite(path("plain.png"), image));
+  r = run_gramlite("tiles " + path("plain.png") + " --out " + path("plain") + " --size 64 --mpp 0.5 --keep-background");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("records no resolution"), std::string::npos) << r.output;
+
+  // A grid without a tile: an error, and no empty folder that looks like a result.
+  r = run_gramlite("tiles " + slide + " --out " + path("none") + " --mpp 100000");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << r.output;
+  EXPECT_FALSE(fs::exists(path("none")));
+  // The slide as its own output: refused as "not a folder", the slide untouched.
+  const std::string before = read_file(slide);
+  r = run_gramlite("tiles " + slide + " --out " + slide);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("not a folder"), std::string::npos) << r.output;
+  EXPECT_EQ(read_file(slide), before);
+}
+
+// Starts gramlite in `dir` with SIGINT/SIGTERM at their defaults (a test runner may ignore them),
+// waits until it has written something there, sends `signal_number` and returns its wait status.
+int interrupt_gramlite(const fs::path& dir, const std::vector<std::string>& args, int signal_number) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    if (::chdir(dir.c_str()) != 0) ::_exit(99);
+    std::FILE* null = std::freopen("/dev/null", "w", stdout);
+    null = std::freopen("/dev/null", "w", stderr);
+    (void)null;
+    std::vector<char*> argv{const_cast<char*>(GRAMLITE_EXECUTABLE)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(GRAMLITE_EXECUTABLE, argv.data());
+    ::_exit(98);
+  }
+  // Mid-run: once a temporary file or folder exists (at most 30 s), plus a moment of work.
+  for (int i = 0; i < 3000 && fs::is_empty(dir); ++i) ::usleep(10000);
+  ::usleep(300000);
+  ::kill(pid, signal_number);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+// Ctrl-C (or a kill) mid-run removes the temporary files; nothing is left that could be taken for
+// a result or pile up, and the exit code says which signal it was.
+TEST_F(CliTest, InterruptedSynthRunsLeaveNothingBehind) {
+  if (run_gramlite("synth --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  fs::create_directories(path("slide"));
+  int status = interrupt_gramlite(path("slide"), {"synth", "slide", "--out", "s.tiff", "--width", "30000", "--height",
+                                                  "30000", "--threads", "2"}, SIGINT);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of handling it";
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  for (const auto& entry : fs::directory_iterator(path("slide"))) ADD_FAILURE() << "left behind: " << entry.path();
+
+  fs::create_directories(path("tiles"));
+  status = interrupt_gramlite(path("tiles"), {"synth", "tiles", "--out", "ds", "--per-class", "100000", "--size", "32",
+                                              "--threads", "2"}, SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of handling it";
+  EXPECT_EQ(WEXITSTATUS(status), 143);
+  for (const auto& entry : fs::directory_iterator(path("tiles"))) ADD_FAILURE() << "left behind: " << entry.path();
 }
 
 }  // namespace

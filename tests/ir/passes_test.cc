@@ -88,5 +88,58 @@ TEST(Passes, RemoveDeadNodesDropsUnusedBranches) {
   EXPECT_TRUE(validate(g).ok());
 }
 
+// x [N, T, 3] -> Linear(weight [4, 3]) -> BatchNorm(4) -> y: with T = 4 the BN's channel dim (dim 1)
+// has the Linear's feature count by coincidence; only a rank-2 Linear output may be folded.
+Graph linear_bn_graph(int64_t middle) {
+  Graph g;
+  const Shape x_shape = middle > 0 ? Shape{kDynamicDim, middle, 3} : Shape{kDynamicDim, 3};
+  const TensorId x = g.add_value("x", x_shape);
+  g.inputs = {x};
+  const TensorId l = g.add_value("l");
+  g.add_node({"fc", OpKind::kLinear, {x, g.add_float_constant("fc.weight", {4, 3}, testing::iota_values(12))}, {l}, {},
+              Activation::kNone});
+  const TensorId y = g.add_value("y");
+  g.add_node({"bn",
+              OpKind::kBatchNorm,
+              {l, g.add_float_constant("bn.weight", {4}, {1.0f, 2.0f, 3.0f, 4.0f}),
+               g.add_float_constant("bn.bias", {4}, {0.0f, 0.1f, 0.2f, 0.3f}),
+               g.add_float_constant("bn.mean", {4}, {0.5f, 0.0f, -0.5f, 1.0f}),
+               g.add_float_constant("bn.var", {4}, {1.0f, 2.0f, 3.0f, 4.0f})},
+              {y},
+              BatchNormAttrs{1e-5f},
+              Activation::kNone});
+  g.outputs = {y};
+  return g;
+}
+
+TEST(Passes, FoldBatchNormIntoLinearOnlyWhenItsChannelsAreTheFeatures) {
+  Graph rank2 = linear_bn_graph(0);
+  ASSERT_TRUE(validate(rank2).ok()) << validate(rank2).message();
+  auto folded = fold_batch_norm(rank2);
+  ASSERT_TRUE(folded.ok());
+  EXPECT_EQ(*folded, 1);
+
+  Graph rank3 = linear_bn_graph(4);
+  ASSERT_TRUE(validate(rank3).ok()) << validate(rank3).message();
+  folded = fold_batch_norm(rank3);
+  ASSERT_TRUE(folded.ok());
+  EXPECT_EQ(*folded, 0);
+  EXPECT_TRUE(rank3.find_node("bn").has_value());
+}
+
+TEST(Passes, FoldBatchNormLeavesAWeightThatIsAGraphOutputUnchanged) {
+  Graph g = testing::conv_bn_relu_graph();
+  const TensorId w = *g.find_tensor("conv.weight");
+  const std::vector<float> before = values_of(g, w);
+  g.outputs.push_back(w);
+  auto folded = fold_batch_norm(g);
+  ASSERT_TRUE(folded.ok());
+  EXPECT_EQ(*folded, 1);
+  EXPECT_EQ(values_of(g, w), before);  // the graph output still reads the original weights
+  const Node& conv = g.nodes[*g.find_node("conv")];
+  EXPECT_NE(conv.inputs[1], w);  // the conv reads a folded copy
+  EXPECT_TRUE(validate(g).ok()) << validate(g).message();
+}
+
 }  // namespace
 }  // namespace gramlite::ir

@@ -368,3 +368,212 @@ TEST(Session, InvalidGraphIsRejectedAtCreate) {
 
 }  // namespace
 }  // namespace gramlite::runtime
+
+namespace gramlite::runtime {
+namespace {
+
+// ---- Edge cases found in review ----
+
+TEST(Session, PrepareRejectsABatchThatContradictsAConcreteInputDim) {
+  // The input declares batch 1; preparing for 3 must not silently plan for 1 image.
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {1, 4});
+  const ir::TensorId y = g->add_value("y");
+  g->inputs = {x};
+  g->add_node(make_node("relu", ir::OpKind::kRelu, {x}, y));
+  g->outputs = {y};
+  auto session = make_session(g);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(1).ok());
+  const Status status = session->prepare(3);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.message();
+  EXPECT_NE(status.message().find("'x'"), std::string::npos) << status.message();
+  EXPECT_FALSE(session->is_prepared());
+}
+
+TEST(Session, ConstantGraphOutputMustBeFloat32) {
+  // A graph output that is an int8 constant: run() would copy 4 bytes per element out of a
+  // 1-byte-per-element buffer. prepare must report it.
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4});
+  const ir::TensorId y = g->add_value("y");
+  g->inputs = {x};
+  g->add_node(make_node("relu", ir::OpKind::kRelu, {x}, y));
+  std::vector<int8_t> bytes(16, 3);
+  const ir::TensorId c = g->add_constant("table", {16}, ir::DType::kInt8, Buffer::copy_of(bytes.data(), bytes.size()));
+  g->outputs = {y, c};
+  auto session = make_session(g);
+  ASSERT_NE(session, nullptr);
+  const Status status = session->prepare(1);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kUnsupported) << status.message();
+  EXPECT_NE(status.message().find("table"), std::string::npos) << status.message();
+}
+
+TEST(Session, FoldingKeepsAWeightThatIsAlsoAGraphOutput) {
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 2, 3, 3});
+  g->inputs = {x};
+  const std::vector<float> weight_values = random_floats(3 * 2, 11);
+  const ir::TensorId w = g->add_float_constant("conv.weight", {3, 2, 1, 1}, weight_values);
+  const ir::TensorId c = g->add_value("c");
+  g->add_node(make_node("conv", ir::OpKind::kConv2d, {x, w}, c, conv_attrs(1, 1, 0, 1)));
+  const ir::TensorId b = g->add_value("b");
+  g->add_node(make_node("bn", ir::OpKind::kBatchNorm,
+                        {c, g->add_float_constant("bn.weight", {3}, {2.0f, 0.5f, 3.0f}),
+                         g->add_float_constant("bn.bias", {3}, {0.1f, 0.2f, 0.3f}),
+                         g->add_float_constant("bn.mean", {3}, {0.0f, 1.0f, -1.0f}),
+                         g->add_float_constant("bn.var", {3}, {1.0f, 4.0f, 0.25f})},
+                        b));
+  g->outputs = {b, w};
+  const std::vector<float> input = random_floats(2 * 18, 12);
+  std::vector<std::vector<float>> results[2];
+  for (bool optimize : {false, true}) {
+    auto session = make_session(g, {nullptr, optimize});
+    ASSERT_NE(session, nullptr);
+    ASSERT_TRUE(session->prepare(2).ok());
+    results[optimize] = run_or_die(*session, input);
+    ASSERT_EQ(results[optimize].size(), 2u);
+    EXPECT_EQ(results[optimize][1], weight_values) << "optimize " << optimize;
+  }
+  EXPECT_TRUE(all_close(results[1][0], results[0][0], 1e-5, 1e-5));
+}
+
+TEST(Session, BatchNormAfterARank3LinearNormalisesDim1) {
+  // Linear on [N, 4, 3] -> [N, 4, 4]; BatchNorm's channel axis is dim 1 (size 4), not the
+  // Linear's output features (the last dim, also 4): folding it into the Linear would be wrong.
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4, 3});
+  g->inputs = {x};
+  const ir::TensorId l = g->add_value("l");
+  g->add_node(make_node("fc", ir::OpKind::kLinear, {x, g->add_float_constant("fc.weight", {4, 3}, random_floats(12, 13))},
+                        l));
+  const ir::TensorId b = g->add_value("b");
+  g->add_node(make_node("bn", ir::OpKind::kBatchNorm,
+                        {l, g->add_float_constant("bn.weight", {4}, {2.0f, 0.5f, 3.0f, 1.0f}),
+                         g->add_float_constant("bn.bias", {4}, {0.1f, 0.2f, 0.3f, 0.4f}),
+                         g->add_float_constant("bn.mean", {4}, {0.0f, 1.0f, -1.0f, 0.5f}),
+                         g->add_float_constant("bn.var", {4}, {1.0f, 4.0f, 0.25f, 2.0f})},
+                        b));
+  g->outputs = {b};
+  const std::vector<float> input = random_floats(2 * 12, 14);
+  auto plain = make_session(g, {nullptr, false});
+  auto optimized = make_session(g, {nullptr, true});
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(optimized, nullptr);
+  ASSERT_TRUE(plain->prepare(2).ok());
+  ASSERT_TRUE(optimized->prepare(2).ok());
+  EXPECT_TRUE(all_close(run_or_die(*optimized, input)[0], run_or_die(*plain, input)[0], 1e-5, 1e-5));
+}
+
+TEST(Session, ChannelMulWithBatchAndConcatOnOuterAndInnerAxes) {
+  // [N, C, H, W] * [N, C, 1, 1] with N = 2, then concat with itself along axis 0 and axis -1.
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 3, 2, 2});
+  const ir::TensorId s = g->add_value("s", {ir::kDynamicDim, 3, 1, 1});
+  g->inputs = {x, s};
+  const ir::TensorId m = g->add_value("m");
+  g->add_node(make_node("mul", ir::OpKind::kMul, {x, s}, m));
+  const ir::TensorId c0 = g->add_value("c0");
+  g->add_node(make_node("cat_last", ir::OpKind::kConcat, {m, x}, c0, ir::ConcatAttrs{-1}));
+  g->outputs = {m, c0};
+  auto session = make_session(g);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(2).ok());
+  const std::vector<float> xv = random_floats(24, 15), sv = random_floats(6, 16);
+  auto out = session->run(std::vector<std::vector<float>>{xv, sv});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  std::vector<float> expected_m(24), expected_c(48);
+  for (int i = 0; i < 24; ++i) expected_m[i] = xv[i] * sv[i / 4];
+  for (int row = 0; row < 12; ++row) {
+    for (int j = 0; j < 2; ++j) {
+      expected_c[row * 4 + j] = expected_m[row * 2 + j];
+      expected_c[row * 4 + 2 + j] = xv[row * 2 + j];
+    }
+  }
+  EXPECT_EQ((*out)[0], expected_m);
+  EXPECT_EQ((*out)[1], expected_c);
+}
+
+TEST(Session, FoldingSharedAndGroupedConvWeightsMatchesTheUnoptimizedGraph) {
+  // Two convs read one weight, each followed by its own batch norm (large epsilon on one); a
+  // grouped conv is followed by a batch norm with a fused-away relu; a batch norm reads a graph
+  // input directly and takes the relu itself.
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4, 5, 5});
+  g->inputs = {x};
+  uint32_t seed = 100;
+  auto bn = [&](const std::string& name, ir::TensorId in, float epsilon) {
+    const ir::TensorId out = g->add_value(name);
+    g->add_node(make_node(name, ir::OpKind::kBatchNorm,
+                          {in, g->add_float_constant(name + ".w", {4}, random_floats(4, seed++, 0.5f, 1.5f)),
+                           g->add_float_constant(name + ".b", {4}, random_floats(4, seed++)),
+                           g->add_float_constant(name + ".m", {4}, random_floats(4, seed++)),
+                           g->add_float_constant(name + ".v", {4}, random_floats(4, seed++, 0.5f, 2.0f))},
+                          out, ir::BatchNormAttrs{epsilon}));
+    return out;
+  };
+  const ir::TensorId shared = g->add_float_constant("shared.weight", {4, 4, 3, 3}, random_floats(144, seed++));
+  const ir::TensorId c1 = g->add_value("c1"), c2 = g->add_value("c2"), c3 = g->add_value("c3");
+  g->add_node(make_node("conv1", ir::OpKind::kConv2d, {x, shared}, c1, conv_attrs(3, 1, 1, 1)));
+  g->add_node(make_node("conv2", ir::OpKind::kConv2d, {x, shared}, c2, conv_attrs(3, 1, 1, 1)));
+  g->add_node(make_node("grouped", ir::OpKind::kConv2d,
+                        {x, g->add_float_constant("grouped.weight", {4, 2, 3, 3}, random_floats(72, seed++))}, c3,
+                        conv_attrs(3, 1, 1, 2)));
+  const ir::TensorId b1 = bn("bn1", c1, 1e-5f), b2 = bn("bn2", c2, 10.0f), b3 = bn("bn3", c3, 1e-3f);
+  const ir::TensorId b4 = bn("bn4", x, 1e-5f);
+  const ir::TensorId r3 = g->add_value("r3"), r4 = g->add_value("r4");
+  g->add_node(make_node("relu3", ir::OpKind::kRelu, {b3}, r3));
+  g->add_node(make_node("relu4", ir::OpKind::kRelu, {b4}, r4));
+  const ir::TensorId s12 = g->add_value("s12"), s34 = g->add_value("s34"), y = g->add_value("y");
+  g->add_node(make_node("add12", ir::OpKind::kAdd, {b1, b2}, s12));
+  g->add_node(make_node("add34", ir::OpKind::kAdd, {r3, r4}, s34));
+  g->add_node(make_node("add", ir::OpKind::kAdd, {s12, s34}, y));
+  g->outputs = {y};
+  const std::vector<float> input = random_floats(3 * 100, seed++);
+  auto plain = make_session(g, {nullptr, false});
+  auto optimized = make_session(g, {nullptr, true});
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(optimized, nullptr);
+  for (const ir::Node& node : optimized->graph().nodes) {
+    EXPECT_TRUE(node.kind != ir::OpKind::kBatchNorm || node.name == "bn4") << node.name;
+  }
+  ASSERT_TRUE(plain->prepare(3).ok());
+  ASSERT_TRUE(optimized->prepare(3).ok());
+  EXPECT_TRUE(all_close(run_or_die(*optimized, input)[0], run_or_die(*plain, input)[0], 1e-5, 1e-5));
+}
+
+TEST(Session, PadOnTheBatchDimSoftmaxOverBatchAndFlattenToRank) {
+  // A graph with a concrete batch of 2: pad one image of 7s before the batch, softmax along dim 0
+  // of a [3, 4] view (Flatten with axis = rank gives [12, 1], Reshape [3, -1] gives [3, 4]).
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {2, 2, 2});
+  g->inputs = {x};
+  const ir::TensorId p = g->add_value("p"), f = g->add_value("f"), r = g->add_value("r"), s = g->add_value("s");
+  g->add_node(make_node("pad", ir::OpKind::kPad, {x}, p, ir::PadAttrs{{1, 0, 0, 0, 0, 0}, 7.0f}));
+  g->add_node(make_node("flatten", ir::OpKind::kFlatten, {p}, f, ir::FlattenAttrs{3}));
+  g->add_node(make_node("reshape", ir::OpKind::kReshape, {f}, r, ir::ReshapeAttrs{{3, -1}}));
+  g->add_node(make_node("softmax", ir::OpKind::kSoftmax, {r}, s, ir::SoftmaxAttrs{0}));
+  g->outputs = {p, f, s};
+  auto session = make_session(g);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(session->prepare(2).ok());
+  EXPECT_EQ(session->output_shapes(), (std::vector<ir::Shape>{{3, 2, 2}, {12, 1}, {3, 4}}));
+  const std::vector<float> input = {1, 2, 3, 4, 5, 6, 7, 8};
+  const auto out = run_or_die(*session, input);
+  ASSERT_EQ(out.size(), 3u);
+  const std::vector<float> padded = {7, 7, 7, 7, 1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_EQ(out[0], padded);
+  EXPECT_EQ(out[1], padded);
+  for (int col = 0; col < 4; ++col) {
+    float total = 0.0f;
+    for (int row = 0; row < 3; ++row) total += std::exp(padded[row * 4 + col]);
+    for (int row = 0; row < 3; ++row) {
+      EXPECT_NEAR(out[2][row * 4 + col], std::exp(padded[row * 4 + col]) / total, 1e-6) << row << "," << col;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gramlite::runtime

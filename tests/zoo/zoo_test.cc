@@ -182,6 +182,16 @@ TEST(ZooStructure, WidthMultipliersValidate) {
   }
 }
 
+TEST(ZooStructure, KerasMobileNetTinyAlphaKeepsDepthwiseNames) {
+  // alpha 0.04: int(32 * alpha) = 1 channel, so the first depthwise conv has groups == 1. Keras
+  // still calls its weight depthwise_kernel; names must not depend on the channel count.
+  const ir::Graph graph = build_ok("mobilenet_v1", structure_only(2, 0.04, 32));
+  EXPECT_TRUE(ir::validate(graph).ok()) << ir::validate(graph).message();
+  EXPECT_TRUE(graph.find_tensor("conv_dw_1/depthwise_kernel").has_value());
+  EXPECT_FALSE(graph.find_tensor("conv_dw_1/kernel").has_value());
+  EXPECT_TRUE(graph.find_tensor("conv_pw_1/kernel").has_value());
+}
+
 TEST(ZooStructure, KerasMobileNetLayout) {
   const ir::Graph graph = build_ok("mobilenet_v1", structure_only(5, 1.0, 224));
   const auto shape_of = [&graph](const char* name) {

@@ -58,6 +58,7 @@ Result<FolderDataset> open_manifest_dataset(const std::string& root, const Folde
 
   std::vector<Row> rows;  // rows of the selected split
   std::map<int, std::string> label_of_index;
+  std::map<std::string, int> index_of_label;
   std::set<std::string> all_labels;  // over every split, so labels agree between splits
   std::set<std::string> splits_seen;
   int line_number = 1;
@@ -85,6 +86,11 @@ Result<FolderDataset> open_manifest_dataset(const std::string& root, const Folde
         return corrupt_data("'", manifest_path, "' line ", line_number, ": label_index ", row.label_index,
                             " is both '", it->second, "' and '", row.label, "'");
       }
+      const auto [other, new_label] = index_of_label.emplace(row.label, row.label_index);
+      if (!new_label && other->second != row.label_index) {
+        return corrupt_data("'", manifest_path, "' line ", line_number, ": label '", row.label,
+                            "' has label_index ", other->second, " and ", row.label_index);
+      }
     }
     all_labels.insert(row.label);
     if (split_col >= 0) splits_seen.insert(fields[split_col]);
@@ -97,6 +103,9 @@ Result<FolderDataset> open_manifest_dataset(const std::string& root, const Folde
   dataset.layout = "manifest";
   dataset.split = options.split;
   if (!options.classes.empty()) {
+    if (std::set<std::string>(options.classes.begin(), options.classes.end()).size() != options.classes.size()) {
+      return invalid_argument("the class list names a class twice");
+    }
     for (const auto& name : options.classes) {
       if (all_labels.count(name) == 0) return not_found("'", manifest_path, "' has no class '", name, "'");
     }

@@ -16,6 +16,7 @@
 #include "data/synth/field_objects.h"
 #include "data/synth/field_renderer.h"
 #include "data/synth/synth_random.h"
+#include "data/temp_paths.h"
 
 namespace gramlite::data::synth {
 namespace {
@@ -216,7 +217,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
   GRAMLITE_ASSIGN_OR_RETURN(const Plan plan, check_options(options));
   fs::path out_dir = fs::path(options.out_dir).lexically_normal();
   if (!out_dir.has_filename()) out_dir = out_dir.parent_path();  // "out/" -> "out", so the sibling is "out.gramlite-partial"
-  if (out_dir.empty() || out_dir.filename() == "..") {
+  if (out_dir.empty() || out_dir.filename() == "." || out_dir.filename() == "..") {
     return invalid_argument("tile dataset: '", options.out_dir, "' does not name a folder to create");
   }
   const fs::path partial = fs::path(out_dir.string() + ".gramlite-partial");
@@ -227,6 +228,16 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
     }
   }
   fs::remove_all(partial, ec);  // a leftover of an interrupted run of ours
+  // Whatever goes wrong from here on (an error, an exception), the partial folder goes too.
+  struct RemovePartial {
+    const fs::path& dir;
+    bool keep = false;
+    ~RemovePartial() {
+      std::error_code ignored;
+      if (!keep) fs::remove_all(dir, ignored);
+    }
+  } remove_partial{partial};
+  const ScopedTempPath interrupt_cleanup(partial.string());  // see data/temp_paths.h
   const int class_count = static_cast<int>(plan.classes.size());
   const char* extension = plan.jpeg ? ".jpg" : ".png";
   for (const char* split : kSplitNames) {
@@ -256,12 +267,17 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
       std::snprintf(name, sizeof name, "_%06" PRId64, index);
       const std::string relative = std::string(kSplitNames[split]) + "/" + label + "/" + label + name + extension;
       Status status;
-      Result<SyntheticTile> tile = make_tile(plan.task, label_index, index, options.size, options.difficulty, options.seed);
-      if (tile.ok()) {
-        status = write_image(partial / relative, tile->image, plan.jpeg);
-        rows[static_cast<size_t>(job)] = csv_row(relative, kSplitNames[split], label, label_index, *tile);
-      } else {
-        status = tile.status().with_context(str_cat("tile ", label, " #", index));
+      try {  // an exception escaping a std::thread would call std::terminate
+        Result<SyntheticTile> tile =
+            make_tile(plan.task, label_index, index, options.size, options.difficulty, options.seed);
+        if (tile.ok()) {
+          status = write_image(partial / relative, tile->image, plan.jpeg);
+          rows[static_cast<size_t>(job)] = csv_row(relative, kSplitNames[split], label, label_index, *tile);
+        } else {
+          status = tile.status().with_context(str_cat("tile ", label, " #", index));
+        }
+      } catch (const std::exception& e) {
+        status = internal_error("tile ", label, " #", index, ": ", e.what());
       }
       std::lock_guard<std::mutex> lock(mutex);
       if (!status.ok()) {
@@ -273,19 +289,19 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
       if (options.progress) options.progress(done, total);
     }
   };
+  std::vector<std::thread> threads;
   try {
-    std::vector<std::thread> threads;
     for (int t = 1; t < options.threads; ++t) threads.emplace_back(worker);
     worker();
-    for (std::thread& t : threads) t.join();
-  } catch (const std::exception& e) {  // std::system_error when a thread cannot start, bad_alloc
+  } catch (const std::exception& e) {  // std::system_error when a thread cannot start
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!failed) first_error = internal_error("tile dataset: ", e.what());
     failed = true;
-    first_error = internal_error("tile dataset: ", e.what());
   }
-  if (failed) {
-    fs::remove_all(partial, ec);
-    return first_error.with_context("tile dataset '" + out_dir.string() + "'");
-  }
+  // Join the threads that did start, also after an exception: destroying a joinable
+  // std::thread calls std::terminate.
+  for (std::thread& t : threads) t.join();
+  if (failed) return first_error.with_context("tile dataset '" + out_dir.string() + "'");
 
   std::string manifest = csv_header();
   for (const std::string& row : rows) manifest += row;
@@ -320,6 +336,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
   if (fs::exists(out_dir, ec)) fs::remove(out_dir, ec);  // the empty folder checked above
   fs::rename(partial, out_dir, ec);
   if (ec) return io_error("tile dataset: cannot rename '", partial.string(), "' to '", out_dir.string(), "': ", ec.message());
+  remove_partial.keep = true;
   return summary;
 }
 

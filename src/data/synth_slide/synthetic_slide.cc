@@ -6,11 +6,14 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "data/synth_slide/field_source.h"
+#include "data/temp_paths.h"
 #include "data/synth_slide/ground_truth.h"
 #include "data/synth_slide/pyramid_tiff_writer.h"
 #include "data/synth_slide/slide_layout.h"
@@ -23,6 +26,10 @@ namespace fs = std::filesystem;
 // Widest rectangle rendered in one call: bounds the renderer's scratch memory and gives the
 // threads work items of similar size.
 constexpr int kMaxChunkWidth = 1024;
+
+constexpr int64_t kMaxTiffSide = 0xffffffffLL;           // TIFF's ImageWidth / ImageLength are 32-bit
+constexpr int64_t kMaxLabelCells = int64_t{1} << 30;     // 1 GiB of label map
+constexpr int64_t kMaxBandBytes = int64_t{1} << 31;      // a band of 256 rows of a 2.8 Mpx-wide slide
 
 struct Rect {
   int64_t x, y;
@@ -77,7 +84,12 @@ Status render_band(const SlideLayout& layout, const SyntheticSlideOptions& optio
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  try {
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  } catch (const std::system_error&) {
+    // Cannot start another thread: the ones running (and this one) share the band. Destroying
+    // the started, still joinable threads while unwinding would call std::terminate.
+  }
   work();
   for (std::thread& thread : pool) thread.join();
   return error;
@@ -101,9 +113,13 @@ std::string description(const SyntheticSlideOptions& options) {
 }
 
 // Removes the temporary files unless release() was called.
+// Registered while alive, so that an interrupted CLI run removes them too (data/temp_paths.h).
 class TempFiles {
  public:
-  void add(std::string path) { paths_.push_back(std::move(path)); }
+  void add(std::string path) {
+    registrations_.push_back(std::make_unique<ScopedTempPath>(path));
+    paths_.push_back(std::move(path));
+  }
   ~TempFiles() {
     std::error_code ec;
     for (const std::string& p : paths_) fs::remove_all(p, ec);
@@ -111,6 +127,7 @@ class TempFiles {
 
  private:
   std::vector<std::string> paths_;
+  std::vector<std::unique_ptr<ScopedTempPath>> registrations_;
 };
 
 }  // namespace
@@ -130,10 +147,34 @@ Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& o
   if (options.label_tile_size < 1) {
     return invalid_argument("synthetic slide '", options.output_path, "': label tile size must be >= 1");
   }
+  // Refuse sizes no TIFF or memory can hold before allocating anything: the label grid is int
+  // cols x rows bytes, and the renderer and the writer each hold bands of tile_size full-width rows.
+  if (options.width > kMaxTiffSide || options.height > kMaxTiffSide) {
+    return invalid_argument("synthetic slide '", options.output_path, "': size ", options.width, "x", options.height,
+                            " exceeds TIFF's limit of ", kMaxTiffSide, " px per side");
+  }
+  const int64_t label_cols = (options.width + options.label_tile_size - 1) / options.label_tile_size;
+  const int64_t label_rows = (options.height + options.label_tile_size - 1) / options.label_tile_size;
+  if (label_cols * label_rows > kMaxLabelCells) {
+    return invalid_argument("synthetic slide '", options.output_path, "': a label map of ", label_cols, "x",
+                            label_rows, " cells is too large; raise --label-tile-size");
+  }
+  const int64_t band_bytes = options.width * std::max(options.tile_size, 1) * 3;
+  if (band_bytes > kMaxBandBytes) {
+    return invalid_argument("synthetic slide '", options.output_path, "': width ", options.width,
+                            " px needs ", band_bytes >> 20, " MiB per band of ", options.tile_size,
+                            "-px tile rows (limit ", kMaxBandBytes >> 20, " MiB); make it narrower");
+  }
   std::error_code ec;
   const fs::path parent = fs::absolute(options.output_path, ec).parent_path();
   if (!fs::is_directory(parent, ec)) {
     return not_found("synthetic slide '", options.output_path, "': folder '", parent.string(), "' does not exist");
+  }
+  for (const std::string& target :
+       {options.output_path, label_map_path_for(options.output_path), regions_path_for(options.output_path)}) {
+    if (fs::is_directory(target, ec)) {
+      return invalid_argument("synthetic slide '", options.output_path, "': '", target, "' is a folder");
+    }
   }
   const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 

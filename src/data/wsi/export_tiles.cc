@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iomanip>
 
+#include "data/temp_paths.h"
+
 namespace gramlite::data::wsi {
 namespace {
 
@@ -32,11 +34,25 @@ Status write_png(const RgbImage& image, const std::string& path) {
 Result<ExportSummary> export_tiles(const std::string& slide_path, const std::string& out_dir,
                                    const ExportOptions& options) {
   std::error_code ec;
-  if (fs::exists(out_dir, ec) && !(fs::is_directory(out_dir, ec) && fs::is_empty(out_dir, ec))) {
-    return invalid_argument("output folder '", out_dir, "' exists and is not empty");
+  if (fs::exists(out_dir, ec)) {
+    if (!fs::is_directory(out_dir, ec)) return invalid_argument("output '", out_dir, "' exists and is not a folder");
+    if (!fs::is_empty(out_dir, ec)) return invalid_argument("output folder '", out_dir, "' exists and is not empty");
   }
   GRAMLITE_ASSIGN_OR_RETURN(std::unique_ptr<Slide> slide, open_slide(slide_path));
-  const fs::path final_dir = fs::path(out_dir).lexically_normal();
+  // The grid is planned again inside for_each_tile; plan it here too for the CSV columns, and to
+  // refuse a grid without a single tile before anything is written.
+  GRAMLITE_ASSIGN_OR_RETURN(const TileGrid grid, plan_tile_grid(*slide, options.tiling));
+  if (grid.tile_count() == 0) {
+    return invalid_argument("slide '", slide_path, "' is ", grid.output_width, "x", grid.output_height,
+                            " px at the output resolution, smaller than one ", grid.tile_size, "x", grid.tile_size,
+                            " tile: no tile to write (use a smaller tile size, a finer resolution, or pad the edges)");
+  }
+  fs::path final_dir = fs::path(out_dir).lexically_normal();
+  // "out/" -> "out": the temporary folder must be a sibling of the output, not inside it.
+  if (!final_dir.has_filename()) final_dir = final_dir.parent_path();
+  if (final_dir.empty() || final_dir.filename() == "." || final_dir.filename() == "..") {
+    return invalid_argument("output '", out_dir, "' does not name a folder to create");
+  }
   const fs::path temp_dir = final_dir.string() + ".tmp-" + std::to_string(::getpid());
   fs::remove_all(temp_dir, ec);
   fs::create_directories(temp_dir, ec);
@@ -49,6 +65,7 @@ Result<ExportSummary> export_tiles(const std::string& slide_path, const std::str
       if (!keep) fs::remove_all(dir, ignored);
     }
   } cleanup{temp_dir};
+  const ScopedTempPath interrupt_cleanup(temp_dir.string());  // see data/temp_paths.h
 
   std::ofstream csv(temp_dir / "tiles.csv");
   if (!csv) return io_error("cannot create '", (temp_dir / "tiles.csv").string(), "'");
@@ -67,8 +84,6 @@ Result<ExportSummary> export_tiles(const std::string& slide_path, const std::str
         << level << ',' << mpp << ',' << tile.tissue_fraction << ',' << (tile.kept ? 1 : 0) << '\n';
     return Status::Ok();
   };
-  // The grid is planned again inside for_each_tile; plan it here too for the CSV columns.
-  GRAMLITE_ASSIGN_OR_RETURN(TileGrid grid, plan_tile_grid(*slide, options.tiling));
   level = grid.level;
   mpp = grid.output_mpp;
   GRAMLITE_ASSIGN_OR_RETURN(summary.tiling, for_each_tile(*slide, options.tiling, write_tile, options.write_rejected));

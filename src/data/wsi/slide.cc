@@ -29,6 +29,8 @@ Result<std::unique_ptr<Slide>> open_slide(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) return not_found("slide '", path, "' does not exist");
   if (!std::filesystem::is_regular_file(path, ec)) return not_found("slide '", path, "' is not a regular file");
   if (openslide_recognises(path)) return open_with_openslide(path);
+  // A pyramid cut short is not recognised by OpenSlide; it must not pass for a plain image.
+  GRAMLITE_RETURN_IF_ERROR(check_tiff_directory_chain(path));
   // Untiled TIFFs: strip by strip, rather than decoding the whole image through OpenCV.
   if (is_strip_tiff(path)) return open_strip_tiff(path);
   std::string extension = std::filesystem::path(path).extension().string();

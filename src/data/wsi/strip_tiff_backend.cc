@@ -87,6 +87,18 @@ class StripTiffSlide final : public Slide {
 
 }  // namespace
 
+Status check_tiff_directory_chain(const std::string& path) {
+  TiffHandle tif = open_quietly(path);
+  if (!tif) return Status::Ok();  // not a TIFF (or not even its first directory): other checks say so
+  for (int directory = 1; !TIFFLastDirectory(tif.get()); ++directory) {
+    if (!TIFFReadDirectory(tif.get())) {
+      return corrupt_data("TIFF '", path, "' is truncated or corrupt: its directory ", directory,
+                          " (image ", directory + 1, ") cannot be read; is the file complete?");
+    }
+  }
+  return Status::Ok();
+}
+
 bool is_strip_tiff(const std::string& path) {
   TiffHandle tif = open_quietly(path);
   return tif && !TIFFIsTiled(tif.get());

@@ -15,6 +15,10 @@
 
 namespace gramlite::data::wsi {
 
+// A TIFF (any layout) whose chain of directories cannot be read to its end, e.g. a slide cut
+// short: kCorruptData naming the file. Ok for a readable chain and for files that are not TIFFs.
+Status check_tiff_directory_chain(const std::string& path);
+
 // True when `path` is a TIFF whose first image is stored in strips (not tiles).
 bool is_strip_tiff(const std::string& path);
 

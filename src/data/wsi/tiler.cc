@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -125,7 +126,11 @@ Result<TilingSummary> for_each_tile(const Slide& slide, const TilingOptions& opt
       }
     };
     std::vector<std::thread> pool;
-    for (int t = 1; t < std::min<int64_t>(threads, grid.cols); ++t) pool.emplace_back(work);
+    try {
+      for (int t = 1; t < std::min<int64_t>(threads, grid.cols); ++t) pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      // Cannot start another thread: the ones running (and this one) share the row.
+    }
     work();
     for (std::thread& thread : pool) thread.join();
     GRAMLITE_RETURN_IF_ERROR(error);

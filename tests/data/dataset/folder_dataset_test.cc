@@ -147,6 +147,24 @@ TEST_F(FolderDatasetTest, MalformedManifestIsCorruptData) {
   EXPECT_EQ(open_folder_dataset(root()).status().code(), StatusCode::kCorruptData);
   write_text("manifest.csv", "file,label,label_index\nx.png,a,0\ny.png,b,0\n");
   EXPECT_EQ(open_folder_dataset(root()).status().code(), StatusCode::kCorruptData);
+  // One label under two indices would give two classes of one name, the first without samples.
+  write_text("manifest.csv", "file,label,label_index\nx.png,a,0\ny.png,a,1\n");
+  const auto twice = open_folder_dataset(root());
+  ASSERT_FALSE(twice.ok()) << "classes: " << twice->class_names.size();
+  EXPECT_EQ(twice.status().code(), StatusCode::kCorruptData);
+  EXPECT_NE(twice.status().message().find("'a'"), std::string::npos) << twice.status().message();
+}
+
+// A class named twice is refused for a manifest as for folders, not turned into an empty class.
+TEST_F(FolderDatasetTest, ManifestRefusesAClassListNamingAClassTwice) {
+  write_solid("x.png", 1);
+  write_solid("y.png", 2);
+  write_text("manifest.csv", "file,label\nx.png,a\ny.png,b\n");
+  FolderDatasetOptions options;
+  options.classes = {"a", "b", "a"};
+  const auto ds = open_folder_dataset(root(), options);
+  ASSERT_FALSE(ds.ok()) << "classes: " << ds->class_names.size();
+  EXPECT_EQ(ds.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ClassWeightsTest, InverseFrequencyBalancedAndZeroForEmptyClasses) {

@@ -185,6 +185,20 @@ TEST(TileDataset, BadOptionsGiveClearErrors) {
   ASSERT_FALSE(occupied.ok());
   EXPECT_NE(occupied.status().message().find("not an empty folder"), std::string::npos);
   EXPECT_TRUE(fs::exists(out / "keep.txt"));
+
+  // "." (the working folder) cannot be renamed onto: refused up front, not an I/O error after
+  // rendering every tile into "..gramlite-partial".
+  const fs::path here = fs::current_path();
+  const fs::path empty = scratch("dot");
+  fs::create_directories(empty / "cwd");
+  fs::current_path(empty / "cwd");  // an empty working folder: "." passes the emptiness check
+  auto dot = write_tile_dataset(small_options(".", "gram2"));
+  fs::current_path(here);
+  ASSERT_FALSE(dot.ok());
+  EXPECT_EQ(dot.status().code(), StatusCode::kInvalidArgument) << dot.status().message();
+  EXPECT_TRUE(fs::is_empty(empty / "cwd"));
+  EXPECT_FALSE(fs::exists(empty / "cwd..gramlite-partial"));
+  EXPECT_FALSE(fs::exists(empty / "..gramlite-partial"));
 }
 
 TEST(TileDataset, MakeTileCentresOnAnOrganism) {

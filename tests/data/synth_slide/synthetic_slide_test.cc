@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "data/synth_slide/pyramid_tiff_writer.h"
 #include "data/synth_slide/slide_layout.h"
@@ -171,6 +172,42 @@ TEST_F(SyntheticSlideTest, BadOptionsAreRefusedWithoutOutput) {
   ASSERT_FALSE(result.ok());
   EXPECT_NE(result.status().message().find("missing_dir"), std::string::npos) << result.status().message();
   EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+// Sizes no TIFF or memory can hold are refused up front with a clear error, not a std::bad_alloc
+// (which used to abort the process) or an int overflow of the label grid.
+TEST_F(SyntheticSlideTest, ImpossibleSizesAreRefusedNotCrashed) {
+  SyntheticSlideOptions options;
+  options.output_path = path("huge.tiff");
+  for (const auto& [width, height, label_tile] :
+       {std::tuple<int64_t, int64_t, int>{100000000000, 100000000000, 224},  // beyond TIFF's 2^32
+        std::tuple<int64_t, int64_t, int>{4000000000, 16, 224},             // one band of rows: terabytes
+        std::tuple<int64_t, int64_t, int>{200000, 200000, 1}}) {            // 4e10 label cells
+    options.width = width;
+    options.height = height;
+    options.label_tile_size = label_tile;
+    const auto result = write_synthetic_slide(options);
+    ASSERT_FALSE(result.ok()) << width << "x" << height;
+    EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument) << result.status().message();
+    EXPECT_NE(result.status().message().find("huge.tiff"), std::string::npos) << result.status().message();
+  }
+  EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+// An output path that is an existing folder fails before anything is written: no ground truth
+// is left next to a slide that was never renamed into place.
+TEST_F(SyntheticSlideTest, OutputPathThatIsAFolderIsRefusedWithoutLeftovers) {
+  fs::create_directories(path("taken.tiff"));
+  SyntheticSlideOptions options;
+  options.output_path = path("taken.tiff");
+  options.width = 300;
+  options.height = 200;
+  const auto result = write_synthetic_slide(options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("taken.tiff"), std::string::npos) << result.status().message();
+  EXPECT_FALSE(fs::exists(path("taken.labels.png")));
+  EXPECT_FALSE(fs::exists(path("taken.regions.json")));
+  EXPECT_TRUE(fs::is_empty(path("taken.tiff")));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
@@ -78,6 +79,61 @@ TEST(ExportTiles, WritesKeptTilesAndACsvOfTheWholeGrid) {
   const auto missing = export_tiles(parent + "/none.svs", parent + "/other", options);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(fs::exists(parent + "/other"));
+}
+
+// Outputs that cannot be right fail with an error that says why, before anything is written:
+// an existing file (the slide itself included) is "not a folder", not "not empty"; a grid with no
+// tile in it (slide smaller than one tile) is an error, not an empty folder and exit code 0.
+TEST(ExportTiles, RefusesAFileAsOutputAndAGridWithoutTiles) {
+  const std::string parent = testing::make_temp_dir("export_refusals");
+  const std::string file = parent + "/notes.txt";
+  std::ofstream(file) << "keep me";
+  ExportOptions options;
+  options.tiling.tile_size = 256;
+  auto result = export_tiles(testing::synthetic_slide_path(), file, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("not a folder"), std::string::npos) << result.status().message();
+  std::ifstream in(file);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(content, "keep me");
+
+  options.tiling.tile_size = 4096;  // the test slide is 2048 x 1536
+  result = export_tiles(testing::synthetic_slide_path(), parent + "/none", options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.status().message().find("4096"), std::string::npos) << result.status().message();
+  EXPECT_NE(result.status().message().find("pad"), std::string::npos) << result.status().message();
+  EXPECT_FALSE(fs::exists(parent + "/none"));
+  int64_t entries = 0;
+  for (const auto& entry : fs::directory_iterator(parent)) entries += entry.exists();
+  EXPECT_EQ(entries, 1);  // notes.txt only: no temporary folder left
+  // Padding the edges gives the one partial tile.
+  options.tiling.edge_tiles = EdgeTiles::kPadWhite;
+  options.tiling.reject_background = false;
+  result = export_tiles(testing::synthetic_slide_path(), parent + "/padded", options);
+  ASSERT_TRUE(result.ok()) << result.status().message();
+  EXPECT_EQ(result->tiling.tiles_total, 1);
+}
+
+// "out/" (a trailing slash, as shell completion writes folders) names the folder "out": the
+// temporary folder is its sibling, not a child that the final rename cannot move onto its parent.
+TEST(ExportTiles, OutputFolderWithATrailingSlash) {
+  const std::string parent = testing::make_temp_dir("export_slash");
+  ExportOptions options;
+  options.tiling.tile_size = 512;
+  options.tiling.reject_background = false;
+  for (const std::string name : {"new", "existing"}) {
+    if (name == "existing") fs::create_directories(parent + "/" + name);
+    const auto summary = export_tiles(testing::synthetic_slide_path(), parent + "/" + name + "/", options);
+    ASSERT_TRUE(summary.ok()) << name << ": " << summary.status().message();
+    EXPECT_TRUE(fs::is_regular_file(parent + "/" + name + "/tiles.csv"));
+    EXPECT_GT(summary->tiles_written, 0);
+    EXPECT_EQ(summary->tiles_written, summary->tiling.tiles_total);
+    int64_t entries = 0;
+    for (const auto& entry : fs::directory_iterator(parent + "/" + name)) entries += entry.exists();
+    EXPECT_EQ(entries, summary->tiles_written + 1) << "the PNGs and tiles.csv, no temporary folder";
+  }
 }
 
 }  // namespace

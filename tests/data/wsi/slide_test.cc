@@ -134,6 +134,17 @@ TEST(OpenSlideErrors, MissingTextAndTruncatedFilesNameTheFile) {
   }
   expect_error_names_file(truncated, StatusCode::kCorruptData);
 
+  // Only the tail is missing: level 0 is intact but the last level's directory is cut. OpenSlide
+  // rejects it, and it must not then pass as a plain one-level image (decoded whole through
+  // OpenCV, its resolution and pyramid silently lost).
+  const std::string tail_cut = dir + "/tail_cut.tiff";
+  {
+    std::ifstream in(testing::synthetic_slide_path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(tail_cut, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 2000));
+  }
+  expect_error_names_file(tail_cut, StatusCode::kCorruptData);
+
   // Valid directories, but the first tiles' bytes are overwritten: the error shows on reading.
   const std::string damaged = dir + "/damaged.tiff";
   {
