@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "format/model_file.h"
@@ -21,6 +22,7 @@ struct ImportFlags {
 };
 
 int import_torchvision_weights(const ImportFlags& flags) {
+  on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary model file
   interop::ImportOptions options;
   options.class_names = flags.class_names;
   options.input_size = flags.input_size;

@@ -4,7 +4,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 #include "data/synth/tile_dataset_writer.h"
 #include "data/synth_slide/synthetic_slide.h"
 
@@ -51,7 +51,7 @@ int write_slide(const data::synth_slide::SyntheticSlideOptions& options) {
 }  // namespace
 
 void add_synth_command(CLI::App& app, int& exit_code) {
-  on_interrupt(data::remove_registered_temp_paths);  // Ctrl-C leaves no temporary files
+  on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary files
   CLI::App* synth = app.add_subcommand("synth", "Generate synthetic Gram-stain data (tile datasets, whole slides)");
   synth->require_subcommand(1);
 

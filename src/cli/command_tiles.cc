@@ -5,7 +5,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 #include "data/wsi/export_tiles.h"
 
 namespace gramlite::cli {
@@ -58,7 +58,7 @@ int export_slide_tiles(TilesFlags& flags) {
 }  // namespace
 
 void add_tiles_command(CLI::App& app, int& exit_code) {
-  on_interrupt(data::remove_registered_temp_paths);  // Ctrl-C leaves no temporary files
+  on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary files
   auto flags = std::make_shared<TilesFlags>();
   data::wsi::TilingOptions& tiling = flags->options.tiling;
   CLI::App* cmd = app.add_subcommand("tiles", "Cut a whole-slide image into tiles, rejecting background");

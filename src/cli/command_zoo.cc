@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <iostream>
 
+#include "base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "format/model_file.h"
@@ -40,6 +41,7 @@ int list_architectures() {
 }
 
 int build_model(const BuildFlags& flags) {
+  on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary model file
   zoo::BuildOptions options;
   options.num_classes = flags.classes;
   options.alpha = flags.alpha;

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/temp_paths.h"
+
 namespace gramlite::format {
 namespace {
 
@@ -64,6 +66,7 @@ void sync_folder(const std::string& path) {
 Status write_file_atomically(const std::string& path, const std::vector<ByteSpan>& pieces) {
   GRAMLITE_ASSIGN_OR_RETURN(const auto temporary, create_temporary(path));
   const auto& [fd, temp_path] = temporary;
+  const ScopedTempPath interrupt_cleanup(temp_path);  // an interrupted program removes it (base/temp_paths.h)
   Status status;
   for (const ByteSpan& piece : pieces) {
     status = write_all(fd, piece.data, piece.size, path);

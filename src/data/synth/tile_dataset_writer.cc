@@ -16,7 +16,7 @@
 #include "data/synth/field_objects.h"
 #include "data/synth/field_renderer.h"
 #include "data/synth/synth_random.h"
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 
 namespace gramlite::data::synth {
 namespace {
@@ -237,7 +237,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
       if (!keep) fs::remove_all(dir, ignored);
     }
   } remove_partial{partial};
-  const ScopedTempPath interrupt_cleanup(partial.string());  // see data/temp_paths.h
+  const ScopedTempPath interrupt_cleanup(partial.string());  // see base/temp_paths.h
   const int class_count = static_cast<int>(plan.classes.size());
   const char* extension = plan.jpeg ? ".jpg" : ".png";
   for (const char* split : kSplitNames) {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "data/synth_slide/field_source.h"
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 #include "data/synth_slide/ground_truth.h"
 #include "data/synth_slide/pyramid_tiff_writer.h"
 #include "data/synth_slide/slide_layout.h"
@@ -113,7 +113,7 @@ std::string description(const SyntheticSlideOptions& options) {
 }
 
 // Removes the temporary files unless release() was called.
-// Registered while alive, so that an interrupted CLI run removes them too (data/temp_paths.h).
+// Registered while alive, so that an interrupted CLI run removes them too (base/temp_paths.h).
 class TempFiles {
  public:
   void add(std::string path) {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iomanip>
 
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 
 namespace gramlite::data::wsi {
 namespace {
@@ -65,7 +65,7 @@ Result<ExportSummary> export_tiles(const std::string& slide_path, const std::str
       if (!keep) fs::remove_all(dir, ignored);
     }
   } cleanup{temp_dir};
-  const ScopedTempPath interrupt_cleanup(temp_dir.string());  // see data/temp_paths.h
+  const ScopedTempPath interrupt_cleanup(temp_dir.string());  // see base/temp_paths.h
 
   std::ofstream csv(temp_dir / "tiles.csv");
   if (!csv) return io_error("cannot create '", (temp_dir / "tiles.csv").string(), "'");

@@ -6,7 +6,7 @@
 
 #include <string>
 
-namespace gramlite::data {
+namespace gramlite {
 
 // Registers `path` for the lifetime of the object. It does not remove the path itself.
 class ScopedTempPath {
@@ -24,4 +24,4 @@ class ScopedTempPath {
 // signal-handling thread (not for an async signal handler: it allocates and locks).
 void remove_registered_temp_paths();
 
-}  // namespace gramlite::data
+}  // namespace gramlite

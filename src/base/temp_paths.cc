@@ -1,10 +1,10 @@
-#include "data/temp_paths.h"
+#include "base/temp_paths.h"
 
 #include <filesystem>
 #include <map>
 #include <mutex>
 
-namespace gramlite::data {
+namespace gramlite {
 namespace {
 
 std::mutex& registry_mutex() {
@@ -43,4 +43,4 @@ void remove_registered_temp_paths() {
   }
 }
 
-}  // namespace gramlite::data
+}  // namespace gramlite
