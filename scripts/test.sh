@@ -6,16 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
-echo "== core build: only a C++ compiler and the FlatBuffers headers"
+echo "== core build: only a C++ compiler and the FlatBuffers headers (no BLAS, OpenCV, OpenSlide, libtorch)"
 cmake -S . -B build-core -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=ON -DGRAMLITE_WITH_BLAS=OFF \
-  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_OPENSLIDE=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
+  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_OPENSLIDE=OFF -DGRAMLITE_WITH_TORCH=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
 cmake --build build-core -j "$jobs"
 ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
 
 if command -v clang++ >/dev/null 2>&1; then
   echo "== fuzzers: model loader and torch.save reader (clang, libFuzzer + ASan + UBSan)"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRAMLITE_BUILD_FUZZERS=ON \
-    -DGRAMLITE_BUILD_TESTS=OFF -DGRAMLITE_WITH_BLAS=OFF -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_BUILD_INTEROP=ON \
+    -DGRAMLITE_BUILD_TESTS=OFF -DGRAMLITE_WITH_BLAS=OFF -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_TORCH=OFF -DGRAMLITE_BUILD_INTEROP=ON \
     -DGRAMLITE_BUILD_CLI=OFF
   cmake --build build-fuzz -j "$jobs"
   ctest --test-dir build-fuzz --output-on-failure -L fuzz

@@ -1,0 +1,55 @@
+// The torch side of TorchGraph, for src/train only (includes libtorch). Everything here may throw
+// c10::Error; the public entry points in torch_graph.cc catch it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/core/Generator.h>
+
+#include "ir/graph.h"
+#include "train/torch_graph.h"
+
+namespace gramlite::train {
+
+struct TorchGraph::Impl {
+  struct NodeState {
+    ir::Node node;
+    std::vector<int> input_slots;   // per node input: index into values (-1: absent)
+    std::vector<int> output_slots;  // per node output
+  };
+  struct Constant {
+    std::string tensor;
+    std::string node;  // first reader
+    ir::Shape shape;
+    at::Tensor value;
+    bool trainable = false;
+  };
+
+  std::vector<NodeState> nodes;        // topological order
+  std::vector<Constant> constants;     // slots [0, constants.size()) of the value table
+  int value_count = 0;                 // constants + activations
+  std::vector<int> input_slots;        // graph inputs
+  std::vector<ir::Shape> input_shapes; // per graph input (dim 0 is the batch)
+  std::vector<int> output_slots;       // graph outputs
+  bool training = false;
+  at::Generator generator;
+};
+
+namespace internal {
+
+// Runs the graph on torch tensors (one per graph input, NCHW float32), recording autograd when
+// parameters require grad. Returns one tensor per graph output. Throws c10::Error or a std::
+// exception carrying the failing node's name.
+std::vector<at::Tensor> forward(TorchGraph& graph, const std::vector<at::Tensor>& inputs);
+
+// Executes one node (torch_graph_ops.cc). `training` selects BatchNorm/Dropout behaviour.
+std::vector<at::Tensor> run_node(const ir::Node& node, const std::vector<at::Tensor>& inputs, bool training,
+                                 at::Generator& generator);
+
+// The trainable parameters that currently require grad, for an optimizer.
+std::vector<at::Tensor> trainable_tensors(TorchGraph& graph);
+
+}  // namespace internal
+}  // namespace gramlite::train
