@@ -374,5 +374,48 @@ TEST_F(CliTest, InterruptedSynthRunsLeaveNothingBehind) {
   for (const auto& entry : fs::directory_iterator(path("tiles"))) ADD_FAILURE() << "left behind: " << entry.path();
 }
 
+TEST_F(CliTest, EvaluateAgreesWithRunAndChecksClasses) {
+  if (run_gramlite("synth --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  ASSERT_EQ(run_gramlite("synth tiles --out " + path("data") + " --task gram2 --per-class 10 --size 64 --seed 2")
+                .exit_code, 0);
+  const std::string model = path("m.gramlite");
+  ASSERT_EQ(run_gramlite("zoo build mobilenet_v3_small --classes 2 --input-size 64 --seed 11 "
+                         "--class-names gram_positive,gram_negative -o " + model).exit_code, 0);
+  CommandResult r = run_gramlite("evaluate " + model + " --data " + path("data") + " --split test --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto report = nlohmann::json::parse(r.output);
+  ASSERT_EQ(report["samples"], 2);  // 10% of 10 per class
+
+  // The oracle: top-1 of `run` on the same files, labelled by their class folder.
+  std::vector<std::string> files;
+  for (const auto& entry : fs::recursive_directory_iterator(path("data/test"))) {
+    if (entry.is_regular_file()) files.push_back(entry.path().string());
+  }
+  std::string args;
+  for (const std::string& f : files) args += " " + f;
+  r = run_gramlite("run " + model + args + " --top-k 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int correct = 0;
+  for (const auto& result : nlohmann::json::parse(r.output)) {
+    const std::string image = result["image"];
+    const std::string truth = fs::path(image).parent_path().filename().string();
+    correct += result["top"][0]["class"] == truth ? 1 : 0;
+  }
+  EXPECT_DOUBLE_EQ(report["accuracy"].get<double>(), correct / static_cast<double>(files.size()));
+  int64_t total = 0;
+  for (const auto& row : report["confusion"]) {
+    for (const auto& count : row) total += count.get<int64_t>();
+  }
+  EXPECT_EQ(total, 2);
+
+  r = run_gramlite("evaluate " + model + " --data " + path("nowhere"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("nowhere"), std::string::npos) << r.output;
+  ASSERT_EQ(run_gramlite("zoo build mobilenet_v3_small --classes 3 --input-size 64 -o " + path("m3.gramlite")).exit_code, 0);
+  r = run_gramlite("evaluate " + path("m3.gramlite") + " --data " + path("data"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("3 classes"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace gramlite
