@@ -48,16 +48,6 @@ Result<data::FolderDataset> open_dataset_for_model(const EvaluateFlags& flags, c
   return dataset;
 }
 
-void softmax_rows(std::vector<float>& values, size_t classes) {
-  for (size_t start = 0; start < values.size(); start += classes) {
-    float* row = values.data() + start;
-    const float peak = *std::max_element(row, row + classes);
-    double sum = 0;
-    for (size_t c = 0; c < classes; ++c) sum += row[c] = std::exp(row[c] - peak);
-    for (size_t c = 0; c < classes; ++c) row[c] = static_cast<float>(row[c] / sum);
-  }
-}
-
 int evaluate_model(const EvaluateFlags& flags) {
   auto loaded = format::load_model(flags.model);
   if (!loaded.ok()) return report_error(loaded.status());

@@ -26,15 +26,6 @@ struct RunFlags {
   bool json = false;
 };
 
-std::vector<float> softmax(const float* logits, size_t n) {
-  const float peak = *std::max_element(logits, logits + n);
-  std::vector<float> p(n);
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += p[i] = std::exp(logits[i] - peak);
-  for (float& v : p) v = static_cast<float>(v / sum);
-  return p;
-}
-
 int run_model(const RunFlags& flags) {
   auto loaded = format::load_model(flags.model);
   if (!loaded.ok()) return report_error(loaded.status());
@@ -92,10 +83,10 @@ int run_model(const RunFlags& flags) {
     const size_t classes = static_cast<size_t>(ir::element_count(out_shape) / batch);
     std::vector<float> output(static_cast<size_t>(batch) * classes);
     if (Status s = (*session)->run({input.data()}, {output.data()}); !s.ok()) return report_error(s);
+    if (meta.output_kind == ir::OutputKind::kLogits) softmax_rows(output, classes);
     for (size_t b = 0; b < paths.size(); ++b) {
       const float* row = output.data() + b * classes;
-      std::vector<float> probs = meta.output_kind == ir::OutputKind::kLogits ? softmax(row, classes)
-                                                                             : std::vector<float>(row, row + classes);
+      const std::vector<float> probs(row, row + classes);
       std::vector<size_t> order(classes);
       std::iota(order.begin(), order.end(), 0);
       const size_t k = std::min(classes, static_cast<size_t>(flags.top_k));
