@@ -11,7 +11,7 @@ fi
 
 core=(build-essential cmake ninja-build pkg-config libflatbuffers-dev flatbuffers-compiler libgtest-dev libgmock-dev)
 full=(libopenblas-dev libtorch-dev libopencv-dev libopenslide-dev openslide-tools libtiff-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
-      python3 python3-torch python3-torchvision python3-numpy)
+      libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx)
 
 packages=("${core[@]}")
 if [ "${GRAMLITE_DEPS:-full}" != core ]; then packages+=("${full[@]}"); fi

@@ -6,6 +6,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "format/model_file.h"
+#include "interop/onnx_import.h"
 #include "interop/torchvision_import.h"
 #include "ir/stats.h"
 
@@ -39,6 +40,37 @@ int import_torchvision_weights(const ImportFlags& flags) {
   return 0;
 }
 
+struct OnnxFlags {
+  std::string model;
+  std::vector<std::string> class_names;
+  std::vector<float> mean;
+  std::vector<float> std;
+  int input_size = 0;
+  std::string output;
+};
+
+int import_onnx_model(const OnnxFlags& flags) {
+  on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary model file
+  interop::OnnxImportOptions options;
+  options.class_names = flags.class_names;
+  options.input_size = flags.input_size;
+  if (!flags.mean.empty()) options.preprocessing.mean = flags.mean;
+  if (!flags.std.empty()) options.preprocessing.std = flags.std;
+  for (float s : options.preprocessing.std) {
+    if (!(s > 0.0f)) return report_error(invalid_argument("--std values must be positive"));
+  }
+  interop::OnnxImportReport report;
+  auto graph = interop::import_onnx(flags.model, options, &report);
+  if (!graph.ok()) return report_error(graph.status());
+  if (Status s = format::save_model(*graph, flags.output); !s.ok()) return report_error(s);
+  std::cout << "wrote " << flags.output << ": ONNX model (opset " << report.opset << ", from '" << report.producer
+            << "') with " << graph->metadata.class_names.size() << " classes, " << report.initializers
+            << " initializers / " << with_thousands(ir::count_parameters(*graph).trainable) << " parameters from "
+            << flags.model << "\n";
+  for (const std::string& note : report.notes) std::cout << "note: " << note << "\n";
+  return 0;
+}
+
 }  // namespace
 
 void add_import_command(CLI::App& app, int& exit_code) {
@@ -55,6 +87,23 @@ void add_import_command(CLI::App& app, int& exit_code) {
                "inception_v3 only: the weights expect torchvision's transform_input (true for ImageNet-pretrained Inception)");
   tv->add_option("-o,--output", flags->output, "Model file to write")->required();
   tv->callback([flags, &exit_code] { exit_code = import_torchvision_weights(*flags); });
+
+  auto onnx_flags = std::make_shared<OnnxFlags>();
+  CLI::App* onnx = import_cmd->add_subcommand(
+      "onnx", "Import an ONNX image classifier (.onnx) exported by torch.onnx.export, tf2onnx, ...");
+  onnx->add_option("MODEL", onnx_flags->model, "The .onnx file")->required();
+  onnx->add_option("--classes,--class-names", onnx_flags->class_names, "Class names, comma separated")->delimiter(',');
+  onnx->add_option("--input-size", onnx_flags->input_size,
+                   "Square input size in pixels (needed when the model's H / W are symbolic)")
+      ->check(non_negative_number());
+  onnx->add_option("--mean", onnx_flags->mean, "Per-channel mean of the input normalisation (default ImageNet's)")
+      ->delimiter(',')
+      ->expected(3);
+  onnx->add_option("--std", onnx_flags->std, "Per-channel std of the input normalisation (default ImageNet's)")
+      ->delimiter(',')
+      ->expected(3);
+  onnx->add_option("-o,--output", onnx_flags->output, "Model file to write")->required();
+  onnx->callback([onnx_flags, &exit_code] { exit_code = import_onnx_model(*onnx_flags); });
 }
 
 }  // namespace gramlite::cli

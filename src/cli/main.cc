@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   gramlite::cli::add_import_command(app, exit_code);
   gramlite::cli::add_info_command(app, exit_code);
   gramlite::cli::add_run_command(app, exit_code);
+  gramlite::cli::add_train_command(app, exit_code);
+  gramlite::cli::add_sweep_command(app, exit_code);
   gramlite::cli::add_evaluate_command(app, exit_code);
   gramlite::cli::add_bench_command(app, exit_code);
   gramlite::cli::add_synth_command(app, exit_code);

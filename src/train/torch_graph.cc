@@ -139,7 +139,7 @@ std::vector<at::Tensor> forward(TorchGraph& graph, const std::vector<at::Tensor>
     for (int slot : state.input_slots) node_inputs.push_back(slot < 0 ? at::Tensor() : values[static_cast<size_t>(slot)]);
     std::vector<at::Tensor> outputs;
     try {
-      outputs = run_node(state.node, node_inputs, impl.training, impl.generator);
+      outputs = run_node(state.node, node_inputs, impl.training && !state.frozen_statistics, impl.generator);
     } catch (const std::exception& e) {
       throw std::runtime_error(str_cat("node '", state.node.name, "' (", ir::op_kind_name(state.node.kind),
                                        "): ", describe(e)));
@@ -184,6 +184,18 @@ Result<std::vector<float>> TorchGraph::forward(const std::vector<float>& input, 
   } catch (const std::exception& e) {
     return invalid_argument("libtorch forward: ", describe(e));
   }
+}
+
+Status TorchGraph::set_batch_norm_frozen(const std::string& node_name, bool frozen) {
+  for (Impl::NodeState& state : impl_->nodes) {
+    if (state.node.name != node_name) continue;
+    if (state.node.kind != OpKind::kBatchNorm) {
+      return invalid_argument("node '", node_name, "' is ", ir::op_kind_name(state.node.kind), ", not BatchNorm");
+    }
+    state.frozen_statistics = frozen;
+    return Status::Ok();
+  }
+  return not_found("no node named '", node_name, "'");
 }
 
 std::vector<ParameterInfo> TorchGraph::parameters() const {

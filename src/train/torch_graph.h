@@ -53,6 +53,11 @@ class TorchGraph {
   // Runs without recording gradients.
   Result<std::vector<float>> forward(const std::vector<float>& input, int64_t batch);
 
+  // A frozen BatchNorm runs in inference mode even while training (running statistics, which it
+  // does not update), as a Keras layer with trainable = False. Not found: kNotFound; not a BatchNorm:
+  // kInvalidArgument.
+  Status set_batch_norm_frozen(const std::string& node_name, bool frozen);
+
   // Parameters and buffers in graph order.
   std::vector<ParameterInfo> parameters() const;
   // Freezes (false) or unfreezes (true) one trainable parameter by IR tensor name.

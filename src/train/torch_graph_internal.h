@@ -18,6 +18,7 @@ struct TorchGraph::Impl {
     ir::Node node;
     std::vector<int> input_slots;   // per node input: index into values (-1: absent)
     std::vector<int> output_slots;  // per node output
+    bool frozen_statistics = false; // a BatchNorm that normalises with its running stats even in training
   };
   struct Constant {
     std::string tensor;

@@ -417,5 +417,46 @@ TEST_F(CliTest, EvaluateAgreesWithRunAndChecksClasses) {
   EXPECT_NE(r.output.find("3 classes"), std::string::npos) << r.output;
 }
 
+// ---- gramlite import onnx (ONNX import; keep this block together) -----------------------------
+
+TEST_F(CliTest, ImportOnnxModel) {
+  const std::string case_dir = path("onnx_case");
+  const std::string script = std::string(GRAMLITE_SOURCE_DIR) + "/tests/oracle/make_onnx_case.py";
+  const int status = std::system(("/usr/bin/python3 " + script + " --model keras_mobilenet_v1 --size 32 --num-classes 2 --out " +
+                                  case_dir + " > /dev/null 2>&1").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) GTEST_SKIP() << "ONNX oracle (python3 with torch, onnx) unavailable";
+  const std::string model = path("onnx.gramlite");
+  CommandResult r = run_gramlite("import onnx " + case_dir + "/model.onnx --classes gram_positive,gram_negative "
+                                 "--mean 0.5,0.5,0.5 --std 0.5,0.5,0.5 -o " + model);
+  if (r.output.find("ONNX support was not built") != std::string::npos) GTEST_SKIP() << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("opset 13"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("2 classes"), std::string::npos) << r.output;
+  r = run_gramlite("info " + model + " --no-layers");
+  EXPECT_NE(r.output.find("gram_positive, gram_negative"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mean 0.5,0.5,0.5"), std::string::npos) << r.output;
+  // The file loads back as a valid model.
+  auto graph = format::load_model(model);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+
+  // Wrong class count, a file that is not ONNX, a missing file: one error each, no output file.
+  r = run_gramlite("import onnx " + case_dir + "/model.onnx --classes a,b,c -o " + path("wrong.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("3 class names given for a model with 2 outputs"), std::string::npos) << r.output;
+  {
+    std::ofstream junk(path("junk.onnx"), std::ios::binary);
+    junk << "this is not an ONNX file";
+  }
+  r = run_gramlite("import onnx " + path("junk.onnx") + " -o " + path("wrong.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("not a valid ONNX model"), std::string::npos) << r.output;
+  r = run_gramlite("import onnx " + path("missing.onnx") + " -o " + path("wrong.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("missing.onnx"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(path("wrong.gramlite")));
+}
+
+// ---- end of gramlite import onnx ----------------------------------------------------------------
+
 }  // namespace
 }  // namespace gramlite

@@ -1,0 +1,244 @@
+// `gramlite sweep finetune`: the study's layer-fraction experiment. For every fraction and run,
+// fine-tune (training_job.h) with seed + run, score the kept model on the test split with the
+// runtime, and append a row to DIR/finetune.csv; then plot mean +- sd per fraction to
+// DIR/finetune.svg. Rows already in the CSV are not run again, so an interrupted sweep resumes.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "base/temp_paths.h"
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "cli/evaluation.h"
+#include "cli/sweep_plot.h"
+#include "cli/training_job.h"
+#include "format/atomic_file.h"
+
+namespace gramlite::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct SweepFlags {
+  TrainFlags train;
+  std::vector<double> fractions{0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  int runs = 3;
+  std::string output_dir;
+  std::string test_split = "test";
+  bool keep_models = false;
+};
+
+constexpr const char* kCsvHeader =
+    "fraction,run,seed,unfrozen_layers,backbone_layers,trainable_parameters,epochs,best_epoch,val_loss,val_accuracy,"
+    "test_accuracy,test_macro_f1,test_macro_roc_auc,seconds";
+
+struct Row {
+  double fraction = 0.0;
+  int run = 0;
+  std::string line;
+  double val_accuracy = NAN;
+  double test_accuracy = NAN;
+};
+
+std::string fraction_text(double f) {
+  std::ostringstream out;
+  out << std::setprecision(4) << f;
+  return out.str();
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> fields;
+  std::stringstream in(line);
+  std::string field;
+  while (std::getline(in, field, ',')) fields.push_back(field);
+  return fields;
+}
+
+double parse_or_nan(const std::string& s) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    return used == s.size() ? v : NAN;
+  } catch (const std::exception&) {
+    return NAN;
+  }
+}
+
+// Rows of an earlier (interrupted) sweep in the same folder, so they are not run again.
+Result<std::vector<Row>> read_rows(const std::string& path) {
+  std::vector<Row> rows;
+  std::ifstream in(path);
+  if (!in) return rows;
+  std::string line;
+  if (!std::getline(in, line)) return rows;
+  if (line != kCsvHeader) return invalid_argument("'", path, "' is not a finetune sweep table from this version; use another -o folder");
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = split_csv(line);
+    if (f.size() != 14) return corrupt_data("'", path, "': malformed row '", line, "'");
+    Row row;
+    row.fraction = parse_or_nan(f[0]);
+    row.run = static_cast<int>(parse_or_nan(f[1]));
+    row.val_accuracy = parse_or_nan(f[9]);
+    row.test_accuracy = parse_or_nan(f[10]);
+    row.line = line;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+Status write_rows(const std::string& path, const std::vector<Row>& rows) {
+  std::string text = std::string(kCsvHeader) + "\n";
+  for (const Row& row : rows) text += row.line + "\n";
+  return format::write_file_atomically(path, {format::ByteSpan{reinterpret_cast<const uint8_t*>(text.data()), text.size()}});
+}
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream out;
+  out << std::setprecision(6) << v;
+  return out.str();
+}
+
+void mean_sd(const std::vector<double>& values, double& mean, double& sd) {
+  std::vector<double> finite;
+  for (double v : values) if (std::isfinite(v)) finite.push_back(v);
+  mean = sd = NAN;
+  if (finite.empty()) return;
+  double sum = 0;
+  for (double v : finite) sum += v;
+  mean = sum / static_cast<double>(finite.size());
+  double squares = 0;
+  for (double v : finite) squares += (v - mean) * (v - mean);
+  sd = finite.size() > 1 ? std::sqrt(squares / static_cast<double>(finite.size() - 1)) : 0.0;
+}
+
+int sweep_finetune(const SweepFlags& flags) {
+  on_interrupt(remove_registered_temp_paths);
+  std::error_code error;
+  fs::create_directories(fs::path(flags.output_dir) / "runs", error);
+  if (error) return report_error(io_error("cannot create '", flags.output_dir, "': ", error.message()));
+  const std::string csv_path = (fs::path(flags.output_dir) / "finetune.csv").string();
+  auto existing = read_rows(csv_path);
+  if (!existing.ok()) return report_error(existing.status());
+  std::vector<Row> rows = std::move(existing).value();
+
+  const int total = static_cast<int>(flags.fractions.size()) * flags.runs;
+  int done = 0;
+  for (double fraction : flags.fractions) {
+    for (int run = 0; run < flags.runs; ++run) {
+      ++done;
+      const bool have = std::any_of(rows.begin(), rows.end(), [&](const Row& r) {
+        return fraction_text(r.fraction) == fraction_text(fraction) && r.run == run;
+      });
+      if (have) {
+        std::cout << "[" << done << "/" << total << "] fraction " << fraction_text(fraction) << " run " << run
+                  << ": already in " << csv_path << "\n";
+        continue;
+      }
+      TrainFlags train = flags.train;
+      train.finetune = fraction;
+      train.seed = flags.train.seed + static_cast<uint64_t>(run);
+      const std::string stem = (fs::path(flags.output_dir) / "runs" / str_cat("f", fraction_text(fraction), "_run", run)).string();
+      train.output = stem + ".gramlite";
+      train.resume = false;
+      std::cout << "[" << done << "/" << total << "] fraction " << fraction_text(fraction) << " run " << run
+                << " (seed " << train.seed << ") ..." << std::flush;
+      auto trained = run_training_job(train, /*verbose=*/false);
+      if (!trained.ok()) return report_error(trained.status().with_context(str_cat("fraction ", fraction, " run ", run)));
+      const train::TrainSummary& summary = trained->summary;
+      const train::EpochRecord& best = summary.history[static_cast<size_t>(summary.best_epoch - 1)];
+
+      EvaluationOptions evaluation_options;
+      evaluation_options.split = flags.test_split;
+      evaluation_options.threads = flags.train.threads;
+      evaluation_options.workers = flags.train.workers;
+      evaluation_options.progress = false;
+      auto graph = std::make_shared<const ir::Graph>(summary.model);
+      auto test = evaluate_on_dataset(graph, train.output, flags.train.data, evaluation_options);
+      if (!test.ok()) return report_error(test.status().with_context(str_cat("testing fraction ", fraction, " run ", run)));
+
+      Row row;
+      row.fraction = fraction;
+      row.run = run;
+      row.val_accuracy = best.val_accuracy;
+      row.test_accuracy = test->report.accuracy;
+      row.line = str_cat(fraction_text(fraction), ",", run, ",", train.seed, ",", summary.unfrozen_layers, ",",
+                         summary.backbone_layers, ",", summary.trainable_parameters, ",", summary.history.size(), ",",
+                         summary.best_epoch, ",", csv_number(best.val_loss), ",", csv_number(best.val_accuracy), ",",
+                         csv_number(test->report.accuracy), ",", csv_number(test->report.macro_f1), ",",
+                         csv_number(test->report.macro_roc_auc), ",", csv_number(summary.seconds));
+      rows.push_back(row);
+      if (Status s = write_rows(csv_path, rows); !s.ok()) return report_error(s);
+      std::cout << std::fixed << std::setprecision(4) << " val acc " << best.val_accuracy << ", test acc "
+                << test->report.accuracy << std::setprecision(1) << ", " << summary.seconds << " s" << std::endl;
+      std::cout.unsetf(std::ios::floatfield);
+      if (!flags.keep_models) {
+        for (const char* suffix : {".gramlite", ".ckpt"}) fs::remove(stem + suffix, error);
+      }
+    }
+  }
+
+  PlotSeries test{"test accuracy", "#1f77b4", {}, {}, {}};
+  PlotSeries val{"val accuracy", "#ff7f0e", {}, {}, {}};
+  std::cout << "\nfraction  runs  val accuracy (mean +- sd)  test accuracy (mean +- sd)\n";
+  for (double fraction : flags.fractions) {
+    std::vector<double> val_values;
+    std::vector<double> test_values;
+    for (const Row& r : rows) {
+      if (fraction_text(r.fraction) != fraction_text(fraction)) continue;
+      val_values.push_back(r.val_accuracy);
+      test_values.push_back(r.test_accuracy);
+    }
+    double vm, vs, tm, ts;
+    mean_sd(val_values, vm, vs);
+    mean_sd(test_values, tm, ts);
+    for (auto* s : {&test, &val}) s->x.push_back(fraction);
+    test.mean.push_back(tm);
+    test.sd.push_back(ts);
+    val.mean.push_back(vm);
+    val.sd.push_back(vs);
+    std::cout << std::fixed << std::setprecision(4) << std::setw(8) << fraction_text(fraction) << std::setw(6)
+              << test_values.size() << "  " << std::setw(10) << vm << " +- " << std::setw(6) << vs << "         "
+              << std::setw(10) << tm << " +- " << std::setw(6) << ts << "\n";
+  }
+  const std::string svg_path = (fs::path(flags.output_dir) / "finetune.svg").string();
+  const std::string svg = render_error_bar_plot(
+      str_cat("fine-tuning ", flags.train.arch.empty() ? flags.train.pretrained : flags.train.arch, " (", flags.runs,
+              " runs per fraction)"),
+      "fraction of backbone layers trained", "accuracy (mean +- sd)", {test, val}, 0.0, 1.0);
+  if (Status s = format::write_file_atomically(
+          svg_path, {format::ByteSpan{reinterpret_cast<const uint8_t*>(svg.data()), svg.size()}});
+      !s.ok()) {
+    return report_error(s);
+  }
+  std::cout << "\ntable " << csv_path << "\nplot  " << svg_path << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_sweep_command(CLI::App& app, int& exit_code) {
+  CLI::App* sweep = app.add_subcommand("sweep", "Run a training experiment over a grid of settings");
+  sweep->require_subcommand(1);
+  auto flags = std::make_shared<SweepFlags>();
+  CLI::App* cmd = sweep->add_subcommand(
+      "finetune", "The study's experiment: accuracy against the fraction of backbone layers fine-tuned");
+  add_training_options(cmd, flags->train);
+  cmd->add_option("--fractions", flags->fractions, "Fractions to try, comma separated")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--runs", flags->runs, "Runs per fraction (seeds SEED, SEED+1, ...)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--test-split", flags->test_split, "Split scored after training");
+  cmd->add_flag("--keep-models", flags->keep_models, "Keep every run's model and checkpoint under DIR/runs");
+  cmd->add_option("-o,--output", flags->output_dir, "Output folder (finetune.csv, finetune.svg, runs/)")->required();
+  cmd->callback([flags, &exit_code] { exit_code = sweep_finetune(*flags); });
+}
+
+}  // namespace gramlite::cli

@@ -1,0 +1,47 @@
+#include <CLI/CLI.hpp>
+
+#include <iomanip>
+#include <iostream>
+
+#include "base/temp_paths.h"
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "cli/training_job.h"
+
+namespace gramlite::cli {
+namespace {
+
+int train_model(const TrainFlags& flags) {
+  on_interrupt(remove_registered_temp_paths);  // a Ctrl-C mid-write leaves no temporary file
+  auto result = run_training_job(flags, /*verbose=*/true);
+  if (!result.ok()) return report_error(result.status());
+  const train::TrainSummary& summary = result->summary;
+  const std::string stem = output_stem(flags.output);
+  std::cout << std::fixed << std::setprecision(4);
+  if (summary.early_stopped) std::cout << "stopped early: no improvement for " << flags.early_stopping << " epochs\n";
+  if (summary.best_epoch > 0) {
+    const train::EpochRecord& best = summary.history[static_cast<size_t>(summary.best_epoch - 1)];
+    std::cout << "best    epoch " << best.epoch;
+    if (result->val_images > 0) std::cout << " (val loss " << best.val_loss << ", val accuracy " << best.val_accuracy << ")";
+    std::cout << " -> " << flags.output << "\n";
+  }
+  std::cout << "log     " << (flags.log.empty() ? stem + ".train" : flags.log) << ".csv / .json; checkpoint "
+            << (flags.checkpoint.empty() ? stem + ".ckpt" : flags.checkpoint) << std::setprecision(1) << "; "
+            << summary.seconds << " s\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app, int& exit_code) {
+  auto flags = std::make_shared<TrainFlags>();
+  CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a classifier on a folder-per-class dataset (libtorch)");
+  add_training_options(cmd, *flags);
+  cmd->add_option("-o,--output", flags->output, "Model file to write: the best epoch on validation")->required();
+  cmd->add_option("--checkpoint", flags->checkpoint, "Checkpoint written after every epoch (default: OUTPUT stem + .ckpt)");
+  cmd->add_option("--log", flags->log, "Log file stem: STEM.csv and STEM.json (default: OUTPUT stem + .train)");
+  cmd->add_flag("--resume", flags->resume, "Continue the run from its checkpoint (same settings)");
+  cmd->callback([flags, &exit_code] { exit_code = train_model(*flags); });
+}
+
+}  // namespace gramlite::cli
