@@ -247,7 +247,8 @@ std::string fingerprint(const TrainFlags& flags, const Splits& splits) {
                       {"lr", flags.learning_rate}, {"weight_decay", flags.weight_decay}, {"momentum", flags.momentum},
                       {"schedule", flags.schedule}, {"early_stopping", flags.early_stopping},
                       {"class_weights", flags.class_weights}, {"monitor", flags.monitor}, {"augment", flags.augment},
-                      {"val_fraction", flags.val_fraction}, {"seed", flags.seed}, {"data", flags.data},
+                      {"val_fraction", flags.val_fraction}, {"mean", flags.mean}, {"std", flags.std},
+                      {"seed", flags.seed}, {"data", flags.data},
                       {"classes", splits.class_names}, {"train_images", splits.train.size()},
                       {"val_images", splits.val.size()}};
   return j.dump();
@@ -300,6 +301,14 @@ void add_training_options(CLI::App* cmd, TrainFlags& f) {
       ->check(CLI::IsMember({"default", "none"}));
   cmd->add_option("--val-fraction", f.val_fraction, "Share of train held out for validation when there is no val split")
       ->check(CLI::Range(0.0, 0.9));
+  cmd->add_option("--mean", f.mean, "Input normalisation mean per RGB channel, comma separated (default: the model's; "
+                                    "0.5,0.5,0.5 for Keras-style ONNX models)")
+      ->delimiter(',')
+      ->expected(3);
+  cmd->add_option("--std", f.std, "Input normalisation std per RGB channel (default: the model's)")
+      ->delimiter(',')
+      ->expected(3)
+      ->check(positive_number());
   cmd->add_option("--seed", f.seed, "Seed for weights, shuffling, augmentation and dropout");
   cmd->add_option("--threads", f.threads, "libtorch threads")->check(CLI::Range(1, 256));
   cmd->add_option("--workers", f.workers, "Image-decoding threads")->check(CLI::Range(1, 64));
@@ -309,6 +318,8 @@ Result<TrainingOutput> run_training_job(const TrainFlags& flags, bool verbose) {
   GRAMLITE_ASSIGN_OR_RETURN(Splits splits, open_splits(flags));
   std::string source;
   GRAMLITE_ASSIGN_OR_RETURN(ir::Graph model, make_model(flags, splits.class_names, source));
+  if (!flags.mean.empty()) model.metadata.preprocessing.mean = flags.mean;
+  if (!flags.std.empty()) model.metadata.preprocessing.std = flags.std;
   const ir::Shape& input_shape = model.tensor(model.inputs[0]).shape;
   if (model.inputs.size() != 1 || input_shape.size() != 4 || input_shape[1] != 3 || input_shape[2] <= 0) {
     return unsupported("the model is not a one-image classifier with a fixed input size (input ",

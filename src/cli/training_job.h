@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -35,6 +36,8 @@ struct TrainFlags {
   std::string monitor = "val_loss";
   std::string augment = "default";
   double val_fraction = 0.2;
+  std::vector<float> mean;  // override the model's input normalisation (3 values each)
+  std::vector<float> std;
   uint64_t seed = 0;
   int threads = 1;
   int workers = 2;

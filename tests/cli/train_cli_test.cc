@@ -1,0 +1,203 @@
+// gramlite train / sweep end to end: bad flags and data, the ImageNet-weights message, resume after
+// a SIGKILL, fine-tuning from torchvision and ONNX weights, and the sweep's table and plot.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cli_test_util.h"
+#include "format/model_file.h"
+#include "zoo/classifier_head.h"
+
+namespace gramlite {
+namespace {
+
+std::string read_bytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::vector<float> tensor_values(const ir::Graph& graph, const std::string& name) {
+  const ir::Tensor& t = graph.tensor(*graph.find_tensor(name));
+  return std::vector<float>(t.data.as<float>(), t.data.as<float>() + t.element_count());
+}
+
+class TrainCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    if (run_gramlite("train --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+  }
+  // A small gram2 dataset: 32-px tiles, train/val/test.
+  std::string tiles(int per_class = 24) {
+    const std::string data = path("data");
+    const CommandResult r = run_gramlite("synth tiles --out " + data + " --task gram2 --per-class " +
+                                         std::to_string(per_class) + " --size 32 --seed 3 --threads 2");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return data;
+  }
+  static constexpr const char* kSmall = " --arch mobilenet_v2 --alpha 0.35 --input-size 32 --batch 8 --threads 1 ";
+};
+
+TEST_F(TrainCliTest, BadFlagsAndDataGiveOneClearError) {
+  const std::string data = tiles();
+  const std::string out = path("m.gramlite");
+  for (const char* args : {"--finetune 2", "--optimizer rmsprop", "--epochs 0", "--lr -1", "--schedule linear",
+                                  "--class-weights sometimes", "--batch 0"}) {
+    const CommandResult r = run_gramlite("train" + std::string(kSmall) + "--data " + data + " -o " + out + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << args << "\n" << r.output;
+  }
+  const std::pair<std::string, std::string> failures[] = {
+      {"train --arch nope --data " + data + " -o " + out, "mobilenet_v2"},
+      {"train --arch mobilenet_v2 --model " + out + " --data " + data + " -o " + out, "not both"},
+      {"train --data " + data + " -o " + out, "--arch"},
+      {"train" + std::string(kSmall) + "--data " + path("nowhere") + " -o " + out, "nowhere"},
+      {"train" + std::string(kSmall) + "--data " + data + " --resume -o " + out, "m.ckpt"},
+      {"train --arch mobilenet_v1 --pretrained imagenet --data " + data + " -o " + out, "no ImageNet weights"},
+      {"train" + std::string(kSmall) + "--pretrained " + path("missing.pth") + " --data " + data + " -o " + out,
+       "missing.pth"},
+  };
+  for (const auto& [args, words] : failures) {
+    const CommandResult r = run_gramlite(args);
+    EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(words), std::string::npos) << args << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  // The ImageNet word: exactly which file to download and where it goes.
+  fs::create_directories(path("torch_home"));
+  ::setenv("TORCH_HOME", path("torch_home").c_str(), 1);
+  CommandResult r = run_gramlite("train --arch mobilenet_v2 --pretrained imagenet --data " + data + " -o " + out);
+  ::unsetenv("TORCH_HOME");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("https://download.pytorch.org/models/mobilenet_v2-b0353104.pth"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(path("torch_home") + "/hub/checkpoints/mobilenet_v2-b0353104.pth"), std::string::npos)
+      << r.output;
+
+  // A dataset whose images are all unreadable.
+  for (const char* cls : {"a", "b"}) {
+    fs::create_directories(path("broken/") + cls);
+    for (int i = 0; i < 3; ++i) std::ofstream(path("broken/") + cls + "/" + std::to_string(i) + ".png") << "not a png";
+  }
+  r = run_gramlite("train" + std::string(kSmall) + "--data " + path("broken") + " --val-fraction 0 -o " + out);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("no training image could be read"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// A run killed by SIGKILL between epochs and resumed ends with exactly the weights of a run that was
+// never interrupted (one thread, same seed), and its model scores with `evaluate`.
+TEST_F(TrainCliTest, ResumeAfterKillReproducesTheUninterruptedRun) {
+  const std::string data = tiles(40);
+  const std::string common = std::string(kSmall) + "--data " + data + " --epochs 5 --seed 7 ";
+  CommandResult r = run_gramlite("train" + common + "-o " + path("whole.gramlite"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("epoch 5/5"), std::string::npos) << r.output;
+
+  fs::create_directories(path("killed"));
+  std::vector<std::string> args{"train", "--arch", "mobilenet_v2", "--alpha", "0.35", "--input-size", "32", "--batch", "8",
+                                "--threads", "1", "--data", data, "--epochs", "5", "--seed", "7", "-o", "run.gramlite"};
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::chdir(path("killed").c_str()) != 0) ::_exit(99);
+    std::FILE* null = std::freopen("/dev/null", "w", stdout);
+    null = std::freopen("/dev/null", "w", stderr);
+    (void)null;
+    std::vector<char*> argv{const_cast<char*>(GRAMLITE_EXECUTABLE)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(GRAMLITE_EXECUTABLE, argv.data());
+    ::_exit(98);
+  }
+  // Kill as soon as the first epoch's log line exists (its checkpoint was written before it).
+  const std::string log = path("killed/run.train.csv");
+  for (int i = 0; i < 60000; ++i) {
+    const std::string text = read_bytes(log);
+    if (std::count(text.begin(), text.end(), '\n') >= 2) break;
+    ::usleep(1000);
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  r = run_gramlite("train" + common + "-o " + path("killed/run.gramlite") + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resume  from"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(path("killed/run.gramlite")), read_bytes(path("whole.gramlite")));
+  // Changed settings are refused, naming them.
+  r = run_gramlite("train" + common + "--lr 0.01 -o " + path("killed/run.gramlite") + " --resume");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("lr: was 0.001, now 0.01"), std::string::npos) << r.output;
+
+  r = run_gramlite("evaluate " + path("whole.gramlite") + " --data " + data + " --json");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// --pretrained FILE.pth with --finetune 0: the backbone keeps the file's weights exactly, the new
+// 2-class head replaces the file's 10-class one.
+TEST_F(TrainCliTest, FinetunesTorchvisionWeightsWithAFrozenBackbone) {
+  const std::string case_dir = path("case");
+  const std::string script = std::string(GRAMLITE_SOURCE_DIR) + "/tests/oracle/make_torchvision_case.py";
+  const int status = std::system(("/usr/bin/python3 " + script + " --arch mobilenet_v2 --size 32 --num-classes 10 --out " +
+                                  case_dir + " > /dev/null 2>&1").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) GTEST_SKIP() << "torchvision oracle unavailable";
+  const std::string data = tiles();
+  const std::string out = path("ft.gramlite");
+  CommandResult r = run_gramlite("train --arch mobilenet_v2 --input-size 32 --batch 8 --pretrained " + case_dir +
+                                 "/weights.pt --finetune 0 --epochs 1 --data " + data + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("0 of 52 backbone layers"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("replacing 10"), std::string::npos) << r.output;
+  ASSERT_EQ(run_gramlite("import torchvision " + case_dir + "/weights.pt --arch mobilenet_v2 --input-size 32 -o " +
+                         path("source.gramlite")).exit_code, 0);
+  auto trained = format::load_model(out);
+  auto source = format::load_model(path("source.gramlite"));
+  ASSERT_TRUE(trained.ok() && source.ok());
+  for (const std::string name : {"features.0.0.weight", "features.0.1.running_mean", "features.18.1.weight",
+                                 "features.18.1.running_var"}) {
+    EXPECT_EQ(tensor_values(*trained, name), tensor_values(*source, name)) << name;
+  }
+  EXPECT_EQ(zoo::find_classifier_head(*trained)->num_classes, 2);
+  EXPECT_EQ(trained->metadata.class_names, (std::vector<std::string>{"gram_positive", "gram_negative"}));
+}
+
+TEST_F(TrainCliTest, FinetunesAnOnnxModel) {
+  const std::string case_dir = path("onnx_case");
+  const std::string script = std::string(GRAMLITE_SOURCE_DIR) + "/tests/oracle/make_onnx_case.py";
+  const int status = std::system(("/usr/bin/python3 " + script + " --model mobilenet_v2 --size 32 --num-classes 10 --out " +
+                                  case_dir + " > /dev/null 2>&1").c_str());
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) GTEST_SKIP() << "ONNX oracle unavailable";
+  const std::string data = tiles();
+  CommandResult r = run_gramlite("train --pretrained " + case_dir + "/model.onnx --finetune 0.5 --epochs 1 --batch 8 --data " +
+                                 data + " -o " + path("onnx.gramlite"));
+  if (r.output.find("ONNX support was not built") != std::string::npos) GTEST_SKIP() << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("new 2-class head"), std::string::npos) << r.output;
+  r = run_gramlite("evaluate " + path("onnx.gramlite") + " --data " + data);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_gramlite("train --arch mobilenet_v2 --pretrained " + case_dir + "/model.onnx --data " + data + " -o " +
+                   path("x.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("drop --arch"), std::string::npos) << r.output;
+}
+
+TEST_F(TrainCliTest, SweepWritesTableAndPlotAndSkipsFinishedRuns) {
+  const std::string data = tiles();
+  const std::string args = "sweep finetune" + std::string(kSmall) + "--data " + data +
+                           " --epochs 1 --fractions 0,1 --runs 2 -o " + path("sweep");
+  CommandResult r = run_gramlite(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string csv = read_bytes(path("sweep/finetune.csv"));
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5) << csv;  // header + 2 fractions x 2 runs
+  EXPECT_EQ(csv.rfind("fraction,run,seed,unfrozen_layers", 0), 0u) << csv;
+  EXPECT_NE(read_bytes(path("sweep/finetune.svg")).find("<svg"), std::string::npos);
+  EXPECT_NE(csv.find("\n0,0,0,0,52,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,1,1,52,52,"), std::string::npos) << csv;
+  r = run_gramlite(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("already in"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(path("sweep/finetune.csv")), csv);
+}
+
+}  // namespace
+}  // namespace gramlite
