@@ -64,7 +64,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   t->add_option("--size", tiles->options.size, "Tile side in pixels")->check(CLI::Range(32, 4096));
   t->add_option("--seed", tiles->options.seed, "Seed: same seed, same bytes");
   t->add_option("--split", tiles->split, "Train,val,test fractions")->delimiter(',')->expected(3);
-  t->add_option("--difficulty", tiles->options.difficulty.level, "0 (easy) .. 1 (hard)")->check(CLI::Range(0.0, 1.0));
+  t->add_option("--difficulty", tiles->options.difficulty.level, "0 (easy) .. 1 (hard, the default for tile datasets)")->check(CLI::Range(0.0, 1.0));
   t->add_option("--format", tiles->options.image_format, "png or jpg")->check(CLI::IsMember({"png", "jpg"}));
   t->add_option("--threads", tiles->options.threads, "Worker threads (the files do not depend on it)")
       ->check(CLI::Range(1, 256));
