@@ -334,6 +334,14 @@ void add_training_options(CLI::App* cmd, TrainFlags& f) {
 
 Result<TrainingOutput> run_training_job(const TrainFlags& flags, bool verbose) {
   keep_freed_memory_for_reuse();
+  // Fail before hours of training, not when the first epoch's model is saved.
+  for (const std::string& file : {flags.output, flags.checkpoint, flags.log}) {
+    const fs::path folder = fs::path(file).parent_path();
+    std::error_code error;
+    if (!file.empty() && !folder.empty() && !fs::is_directory(folder, error)) {
+      return not_found("folder '", folder.string(), "' (for '", file, "') does not exist");
+    }
+  }
   GRAMLITE_ASSIGN_OR_RETURN(Splits splits, open_splits(flags));
   std::string source;
   GRAMLITE_ASSIGN_OR_RETURN(ir::Graph model, make_model(flags, splits.class_names, source));

@@ -52,6 +52,7 @@ TEST_F(TrainCliTest, BadFlagsAndDataGiveOneClearError) {
       {"train --arch mobilenet_v2 --model " + out + " --data " + data + " -o " + out, "not both"},
       {"train --data " + data + " -o " + out, "--arch"},
       {"train" + std::string(kSmall) + "--data " + path("nowhere") + " -o " + out, "nowhere"},
+      {"train" + std::string(kSmall) + "--data " + data + " -o " + path("no/such/folder/m.gramlite"), "no/such/folder"},
       {"train" + std::string(kSmall) + "--data " + data + " --resume -o " + out, "m.ckpt"},
       {"train --arch mobilenet_v1 --pretrained imagenet --data " + data + " -o " + out, "no ImageNet weights"},
       {"train" + std::string(kSmall) + "--pretrained " + path("missing.pth") + " --data " + data + " -o " + out,

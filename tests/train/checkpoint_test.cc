@@ -96,7 +96,7 @@ TEST_F(CheckpointTest, ResealedDamageNeverCrashes) {
   std::mt19937 rng(42);
   constexpr size_t kHeader = 24;
   int refused = 0;
-  for (int trial = 0; trial < 2000; ++trial) {
+  for (int trial = 0; trial < 600; ++trial) {
     std::vector<uint8_t> damaged = bytes;
     const int flips = 1 + static_cast<int>(rng() % 4);
     for (int f = 0; f < flips; ++f) {
