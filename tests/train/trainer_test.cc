@@ -204,6 +204,25 @@ TEST_F(TrainerTest, ResumeReproducesTheUninterruptedRun) {
   EXPECT_NE(refused.status().message().find("test: was 1, now 2"), std::string::npos) << refused.status().message();
 }
 
+// With a learning rate too small to matter, validation loss stops improving at once: patience 1
+// ends the run one epoch after its best, and the kept model is the best epoch's.
+TEST_F(TrainerTest, EarlyStoppingEndsTheRunAfterPatienceEpochs) {
+  const ir::Graph model = small_model();
+  auto train_loader = loader(split("train"), model, true, 32);
+  auto val_loader = loader(split("val"), model, false, 32);
+  TrainerOptions options;
+  options.epochs = 20;
+  options.learning_rate = 1e-12;
+  options.finetune_fraction = 0.0;  // head only, batch norms frozen: nothing else moves
+  options.early_stopping_patience = 1;
+  auto summary = train_classifier(model, *train_loader, val_loader.get(), options);
+  ASSERT_TRUE(summary.ok()) << summary.status().message();
+  EXPECT_TRUE(summary->early_stopped);
+  EXPECT_LT(summary->history.size(), 20u);
+  EXPECT_EQ(summary->history.size(), static_cast<size_t>(summary->best_epoch) + 1);
+  EXPECT_FALSE(summary->history.back().improved);
+}
+
 TEST_F(TrainerTest, BadOptionsAreRefused) {
   const ir::Graph model = small_model();
   auto train_loader = loader(split("train"), model, true, 32);
