@@ -121,6 +121,9 @@ void mean_sd(const std::vector<double>& values, double& mean, double& sd) {
 
 int sweep_finetune(const SweepFlags& flags) {
   on_interrupt(remove_registered_temp_paths);
+  on_interrupt([] {
+    std::cerr << "\ngramlite: finished runs are in finetune.csv; the same command continues with the rest" << std::endl;
+  });
   std::error_code error;
   fs::create_directories(fs::path(flags.output_dir) / "runs", error);
   if (error) return report_error(io_error("cannot create '", flags.output_dir, "': ", error.message()));

@@ -13,6 +13,11 @@ namespace {
 
 int train_model(const TrainFlags& flags) {
   on_interrupt(remove_registered_temp_paths);  // a Ctrl-C mid-write leaves no temporary file
+  const std::string checkpoint = flags.checkpoint.empty() ? output_stem(flags.output) + ".ckpt" : flags.checkpoint;
+  on_interrupt([checkpoint] {
+    std::cerr << "\ngramlite: the checkpoint of the last finished epoch is kept in " << checkpoint
+              << " (if one was written); add --resume to the same command to continue" << std::endl;
+  });
   auto result = run_training_job(flags, /*verbose=*/true);
   if (!result.ok()) return report_error(result.status());
   const train::TrainSummary& summary = result->summary;
