@@ -156,12 +156,21 @@ Status give_new_head(ir::Graph& graph, const std::vector<std::string>& class_nam
 // The network to train, with a head for `class_names`, and a one-line description of where it came from.
 Result<ir::Graph> make_model(const TrainFlags& flags, const std::vector<std::string>& class_names, std::string& source) {
   const bool onnx = ends_with(flags.pretrained, ".onnx");
+  if (flags.alpha != 1.0 && (!flags.model.empty() || flags.pretrained != "none")) {
+    return invalid_argument("--alpha applies to --arch with random weights; a model file or --pretrained weights fix the width");
+  }
   if (!flags.model.empty()) {
     if (!flags.arch.empty()) return invalid_argument("give --arch or --model, not both");
     if (flags.pretrained != "none") {
       return invalid_argument("--pretrained applies to --arch (a model file already has its weights)");
     }
     GRAMLITE_ASSIGN_OR_RETURN(ir::Graph graph, format::load_model(flags.model));
+    if (graph.inputs.empty()) return unsupported("'", flags.model, "' has no input");
+    const ir::Shape& input = graph.tensor(graph.inputs[0]).shape;
+    if (flags.input_size != 0 && (input.size() != 4 || input[2] != flags.input_size || input[3] != flags.input_size)) {
+      return invalid_argument("--input-size ", flags.input_size, ": '", flags.model, "' has a fixed input ",
+                              ir::shape_to_string(input));
+    }
     GRAMLITE_ASSIGN_OR_RETURN(zoo::ClassifierHead head, zoo::find_classifier_head(graph));
     source = flags.model;
     if (head.num_classes != static_cast<int64_t>(class_names.size()) || graph.metadata.class_names != class_names) {

@@ -51,11 +51,12 @@ TEST_F(TrainCliTest, BadFlagsAndDataGiveOneClearError) {
       {"train --arch nope --data " + data + " -o " + out, "mobilenet_v2"},
       {"train --arch mobilenet_v2 --model " + out + " --data " + data + " -o " + out, "not both"},
       {"train --data " + data + " -o " + out, "--arch"},
+      {"train --arch mobilenet_v2 --alpha 0.5 --pretrained imagenet --data " + data + " -o " + out, "--alpha applies"},
       {"train" + std::string(kSmall) + "--data " + path("nowhere") + " -o " + out, "nowhere"},
       {"train" + std::string(kSmall) + "--data " + data + " -o " + path("no/such/folder/m.gramlite"), "no/such/folder"},
       {"train" + std::string(kSmall) + "--data " + data + " --resume -o " + out, "m.ckpt"},
       {"train --arch mobilenet_v1 --pretrained imagenet --data " + data + " -o " + out, "no ImageNet weights"},
-      {"train" + std::string(kSmall) + "--pretrained " + path("missing.pth") + " --data " + data + " -o " + out,
+      {"train --arch mobilenet_v2 --input-size 32 --pretrained " + path("missing.pth") + " --data " + data + " -o " + out,
        "missing.pth"},
   };
   for (const auto& [args, words] : failures) {
@@ -132,6 +133,16 @@ TEST_F(TrainCliTest, ResumeAfterKillReproducesTheUninterruptedRun) {
 
   r = run_gramlite("evaluate " + path("whole.gramlite") + " --data " + data + " --json");
   EXPECT_EQ(r.exit_code, 0) << r.output;
+
+  // Training further from the model file: same classes, so the head stays; its input size is fixed.
+  r = run_gramlite("train --model " + path("whole.gramlite") + " --data " + data + " --epochs 1 --batch 8 -o " +
+                   path("more.gramlite"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output.find("new 2-class head"), std::string::npos) << r.output;
+  r = run_gramlite("train --model " + path("whole.gramlite") + " --input-size 64 --data " + data + " -o " +
+                   path("more.gramlite"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("fixed input"), std::string::npos) << r.output;
 }
 
 // --pretrained FILE.pth with --finetune 0: the backbone keeps the file's weights exactly, the new
