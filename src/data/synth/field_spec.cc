@@ -67,7 +67,7 @@ FieldSpec sample_field_spec(Organism organism, Difficulty difficulty, uint64_t s
 
   // Density is log-uniform: sparse tiles (a handful of organisms) are as common as crowded ones.
   if (organism != Organism::kNone) {
-    const double lo = lerp(3.0, 0.5, d), hi = lerp(15.0, 8.0, d);
+    const double lo = lerp(3.0, 0.25, d), hi = lerp(15.0, 8.0, d);
     const double density = std::exp(rng.uniform(std::log(lo), std::log(hi)));
     spec.organism_density[static_cast<int>(organism) - 1] = static_cast<float>(density);
   }

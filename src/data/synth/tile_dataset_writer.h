@@ -47,7 +47,8 @@ struct TileDatasetOptions {
   uint64_t seed = 1;
   std::array<double, 3> split_fractions{0.8, 0.1, 0.1};  // train, val, test: >= 0, sum 1
   // 1.0, the hardest level: at 0.5 a MobileNetV2 trained from scratch reached 100 % test accuracy
-  // on gram2 (saturated); at 1.0, 94.5 % (docs/synthetic-data.md, "Difficulty for a CNN").
+  // on gram2 (saturated); at 1.0, 92.5 % at 96 px and 97 % at 224 px (docs/synthetic-data.md,
+  // "Difficulty for a CNN").
   Difficulty difficulty{1.0f};
   std::string image_format = "png";  // "png" (lossless) or "jpg" (quality 95)
   int threads = 1;                   // worker threads, 1..256; the files do not depend on it
