@@ -96,7 +96,7 @@ Result<std::vector<Row>> read_rows(const std::string& path) {
 Status write_rows(const std::string& path, const std::vector<Row>& rows) {
   std::string text = std::string(kCsvHeader) + "\n";
   for (const Row& row : rows) text += row.line + "\n";
-  return format::write_file_atomically(path, {format::ByteSpan{reinterpret_cast<const uint8_t*>(text.data()), text.size()}});
+  return format::write_text_file_atomically(path, text);
 }
 
 std::string csv_number(double v) {
@@ -183,7 +183,7 @@ int sweep_finetune(const SweepFlags& flags) {
                 << test->report.accuracy << std::setprecision(1) << ", " << summary.seconds << " s" << std::endl;
       std::cout.unsetf(std::ios::floatfield);
       if (!flags.keep_models) {
-        for (const char* suffix : {".gramlite", ".ckpt"}) fs::remove(stem + suffix, error);
+        for (const std::string& file : {train.output, checkpoint_path(train)}) fs::remove(file, error);
       }
     }
   }
@@ -216,9 +216,7 @@ int sweep_finetune(const SweepFlags& flags) {
       str_cat("fine-tuning ", flags.train.arch.empty() ? flags.train.pretrained : flags.train.arch, " (", flags.runs,
               " runs per fraction)"),
       "fraction of backbone layers trained", "accuracy (mean +- sd)", {test, val}, 0.0, 1.0);
-  if (Status s = format::write_file_atomically(
-          svg_path, {format::ByteSpan{reinterpret_cast<const uint8_t*>(svg.data()), svg.size()}});
-      !s.ok()) {
+  if (Status s = format::write_text_file_atomically(svg_path, svg); !s.ok()) {
     return report_error(s);
   }
   std::cout << "\ntable " << csv_path << "\nplot  " << svg_path << "\n";

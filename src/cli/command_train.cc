@@ -13,7 +13,7 @@ namespace {
 
 int train_model(const TrainFlags& flags) {
   on_interrupt(remove_registered_temp_paths);  // a Ctrl-C mid-write leaves no temporary file
-  const std::string checkpoint = flags.checkpoint.empty() ? output_stem(flags.output) + ".ckpt" : flags.checkpoint;
+  const std::string checkpoint = checkpoint_path(flags);
   on_interrupt([checkpoint] {
     std::cerr << "\ngramlite: the checkpoint of the last finished epoch is kept in " << checkpoint
               << " (if one was written); add --resume to the same command to continue" << std::endl;
@@ -21,7 +21,6 @@ int train_model(const TrainFlags& flags) {
   auto result = run_training_job(flags, /*verbose=*/true);
   if (!result.ok()) return report_error(result.status());
   const train::TrainSummary& summary = result->summary;
-  const std::string stem = output_stem(flags.output);
   std::cout << std::fixed << std::setprecision(4);
   if (summary.early_stopped) std::cout << "stopped early: no improvement for " << flags.early_stopping << " epochs\n";
   if (summary.best_epoch > 0) {
@@ -30,8 +29,7 @@ int train_model(const TrainFlags& flags) {
     if (result->val_images > 0) std::cout << " (val loss " << best.val_loss << ", val accuracy " << best.val_accuracy << ")";
     std::cout << " -> " << flags.output << "\n";
   }
-  std::cout << "log     " << (flags.log.empty() ? stem + ".train" : flags.log) << ".csv / .json; checkpoint "
-            << (flags.checkpoint.empty() ? stem + ".ckpt" : flags.checkpoint) << std::setprecision(1) << "; "
+  std::cout << "log     " << log_stem(flags) << ".csv / .json; checkpoint " << checkpoint << std::setprecision(1) << "; "
             << summary.seconds << " s\n";
   return 0;
 }

@@ -290,10 +290,18 @@ void keep_freed_memory_for_reuse() {
 #endif
 }
 
-}  // namespace
-
 std::string output_stem(const std::string& output) {
   return ends_with(output, ".gramlite") ? output.substr(0, output.size() - 9) : output;
+}
+
+}  // namespace
+
+std::string checkpoint_path(const TrainFlags& flags) {
+  return flags.checkpoint.empty() ? output_stem(flags.output) + ".ckpt" : flags.checkpoint;
+}
+
+std::string log_stem(const TrainFlags& flags) {
+  return flags.log.empty() ? output_stem(flags.output) + ".train" : flags.log;
 }
 
 void add_training_options(CLI::App* cmd, TrainFlags& f) {
@@ -381,13 +389,11 @@ Result<TrainingOutput> run_training_job(const TrainFlags& flags, bool verbose) {
   }
 
   GRAMLITE_ASSIGN_OR_RETURN(train::TrainerOptions options, trainer_options(flags, splits));
-  const std::string stem = output_stem(flags.output);
   options.output_path = flags.output;
-  options.checkpoint_path = flags.output.empty() ? "" : (flags.checkpoint.empty() ? stem + ".ckpt" : flags.checkpoint);
-  const std::string log = flags.log.empty() ? stem + ".train" : flags.log;
   if (!flags.output.empty()) {
-    options.log_csv_path = log + ".csv";
-    options.log_json_path = log + ".json";
+    options.checkpoint_path = checkpoint_path(flags);
+    options.log_csv_path = log_stem(flags) + ".csv";
+    options.log_json_path = log_stem(flags) + ".json";
   }
   options.resume = flags.resume;
   if (flags.resume) {

@@ -62,7 +62,9 @@ struct TrainingOutput {
 // otherwise nothing.
 Result<TrainingOutput> run_training_job(const TrainFlags& flags, bool verbose);
 
-// OUTPUT without a trailing ".gramlite", for derived file names.
-std::string output_stem(const std::string& output);
+// Where a run writes its checkpoint and its logs (LOG.csv, LOG.json): the flags, or names derived
+// from OUTPUT without its ".gramlite" (OUTPUT-stem.ckpt, OUTPUT-stem.train).
+std::string checkpoint_path(const TrainFlags& flags);
+std::string log_stem(const TrainFlags& flags);
 
 }  // namespace gramlite::cli

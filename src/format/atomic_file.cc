@@ -84,4 +84,8 @@ Status write_file_atomically(const std::string& path, const std::vector<ByteSpan
   return Status::Ok();
 }
 
+Status write_text_file_atomically(const std::string& path, std::string_view text) {
+  return write_file_atomically(path, {ByteSpan{reinterpret_cast<const uint8_t*>(text.data()), text.size()}});
+}
+
 }  // namespace gramlite::format

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -19,5 +20,8 @@ namespace gramlite::format {
 // Writes the concatenation of `pieces` to `path` atomically. The new file gets mode 0666 minus
 // the umask, like any newly created file.
 Status write_file_atomically(const std::string& path, const std::vector<ByteSpan>& pieces);
+
+// The same for one text (logs, tables, plots).
+Status write_text_file_atomically(const std::string& path, std::string_view text);
 
 }  // namespace gramlite::format

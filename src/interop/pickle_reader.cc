@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "interop/byte_reader.h"
+#include "base/byte_reader.h"
 
 namespace gramlite::interop {
 namespace {

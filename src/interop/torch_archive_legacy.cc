@@ -3,7 +3,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "interop/byte_reader.h"
+#include "base/byte_reader.h"
 #include "interop/pickle_reader.h"
 #include "interop/torch_archive.h"
 

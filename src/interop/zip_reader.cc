@@ -5,7 +5,7 @@
 #include <memory>
 #include <unordered_set>
 
-#include "interop/byte_reader.h"
+#include "base/byte_reader.h"
 
 namespace gramlite::interop {
 namespace {

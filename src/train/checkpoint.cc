@@ -8,7 +8,7 @@
 #include "format/atomic_file.h"
 #include "format/checksum.h"
 #include "format/model_file.h"
-#include "interop/byte_reader.h"
+#include "base/byte_reader.h"
 
 namespace gramlite::train {
 namespace {
@@ -40,7 +40,7 @@ void put_section(std::vector<uint8_t>& out, Section kind, const std::vector<uint
 }
 
 Result<std::vector<CheckpointTensor>> parse_optimizer(const uint8_t* data, size_t size) {
-  interop::ByteReader in(data, size);
+  ByteReader in(data, size);
   uint32_t count = 0;
   if (!in.read_u32(count)) return corrupt_data("optimizer section: truncated");
   std::vector<CheckpointTensor> tensors;
@@ -123,7 +123,7 @@ Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
 }
 
 Result<Checkpoint> parse_checkpoint(const uint8_t* data, size_t size) {
-  interop::ByteReader in(data, size);
+  ByteReader in(data, size);
   const uint8_t* magic = in.take(sizeof(kMagic));
   if (magic == nullptr || std::memcmp(magic, kMagic, sizeof(kMagic)) != 0) {
     return corrupt_data("not a gramlite training checkpoint (bad magic)");
@@ -166,7 +166,7 @@ Result<Checkpoint> parse_checkpoint(const uint8_t* data, size_t size) {
       }
       case kState: checkpoint.state_json.assign(reinterpret_cast<const char*>(payload), n); break;
       case kOptimizer: {
-        interop::ByteReader steps(payload, n);
+        ByteReader steps(payload, n);
         uint64_t value = 0;
         if (!steps.read_u64(value)) return corrupt_data("optimizer section: truncated");
         checkpoint.optimizer_steps = static_cast<int64_t>(value);

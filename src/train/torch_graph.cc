@@ -47,12 +47,6 @@ Result<at::Tensor> to_torch(const ir::Tensor& t) {
   return type == at::kFloat ? view.clone() : view.to(at::kFloat);
 }
 
-std::string describe(const std::exception& e) {
-  // c10::Error::what() carries a C++ backtrace; what_without_backtrace() is the message.
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
-  return e.what();
-}
-
 }  // namespace
 
 TorchGraph::TorchGraph(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -115,7 +109,7 @@ Result<std::unique_ptr<TorchGraph>> TorchGraph::create(const ir::Graph& graph, T
     for (ir::TensorId id : graph.outputs) impl->output_slots.push_back(slot_for(id));
     impl->value_count = next_slot;
   } catch (const std::exception& e) {
-    return internal_error("libtorch: ", describe(e));
+    return internal_error("libtorch: ", internal::describe(e));
   }
   return std::unique_ptr<TorchGraph>(new TorchGraph(std::move(impl)));
 }
@@ -124,6 +118,12 @@ void TorchGraph::set_training(bool training) { impl_->training = training; }
 bool TorchGraph::is_training() const { return impl_->training; }
 
 namespace internal {
+
+std::string describe(const std::exception& e) {
+  // c10::Error::what() carries a C++ backtrace; what_without_backtrace() is the message.
+  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
+  return e.what();
+}
 
 std::vector<at::Tensor> forward(TorchGraph& graph, const std::vector<at::Tensor>& inputs) {
   TorchGraph::Impl& impl = graph.impl();
@@ -142,7 +142,7 @@ std::vector<at::Tensor> forward(TorchGraph& graph, const std::vector<at::Tensor>
       outputs = run_node(state.node, node_inputs, impl.training && !state.frozen_statistics, impl.generator);
     } catch (const std::exception& e) {
       throw std::runtime_error(str_cat("node '", state.node.name, "' (", ir::op_kind_name(state.node.kind),
-                                       "): ", describe(e)));
+                                       "): ", internal::describe(e)));
     }
     for (size_t o = 0; o < state.output_slots.size() && o < outputs.size(); ++o) {
       values[static_cast<size_t>(state.output_slots[o])] = std::move(outputs[o]);
@@ -182,7 +182,7 @@ Result<std::vector<float>> TorchGraph::forward(const std::vector<float>& input, 
     const float* data = y.data_ptr<float>();
     return std::vector<float>(data, data + y.numel());
   } catch (const std::exception& e) {
-    return invalid_argument("libtorch forward: ", describe(e));
+    return invalid_argument("libtorch forward: ", internal::describe(e));
   }
 }
 
@@ -215,7 +215,7 @@ Status TorchGraph::set_requires_grad(const std::string& tensor_name, bool requir
     try {
       c.value.set_requires_grad(requires_grad);
     } catch (const std::exception& e) {
-      return internal_error("libtorch: ", describe(e));
+      return internal_error("libtorch: ", internal::describe(e));
     }
     return Status::Ok();
   }
@@ -250,7 +250,7 @@ Status TorchGraph::write_back(ir::Graph& graph) const {
       t.sparsity = {};
     }
   } catch (const std::exception& e) {
-    return internal_error("write_back: libtorch: ", describe(e));
+    return internal_error("write_back: libtorch: ", internal::describe(e));
   }
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 // c10::Error; the public entry points in torch_graph.cc catch it.
 #pragma once
 
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct TorchGraph::Impl {
 };
 
 namespace internal {
+
+// A libtorch exception as one line (c10::Error without its C++ backtrace).
+std::string describe(const std::exception& e);
 
 // Runs the graph on torch tensors (one per graph input, NCHW float32), recording autograd when
 // parameters require grad. Returns one tensor per graph output. Throws c10::Error or a std::

@@ -4,12 +4,10 @@
 #include <cmath>
 #include <limits>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <unordered_set>
 
 #include <c10/core/GradMode.h>
-#include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
 
 #include "format/atomic_file.h"
@@ -28,11 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string describe(const std::exception& e) {
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
-  return e.what();
 }
 
 Status validate_options(const TrainerOptions& o, bool has_validation, int64_t classes) {
@@ -119,10 +112,6 @@ std::string format_csv(const std::vector<EpochRecord>& history) {
     out << ',' << r.seconds << ',' << r.train_images << ',' << (r.improved ? 1 : 0) << '\n';
   }
   return out.str();
-}
-
-Status write_text_atomically(const std::string& path, const std::string& text) {
-  return format::write_file_atomically(path, {format::ByteSpan{reinterpret_cast<const uint8_t*>(text.data()), text.size()}});
 }
 
 // True when `r` is better than the best so far (`best`, null before the first validated epoch).
@@ -258,7 +247,7 @@ Status Trainer::setup_torch(const FinetunePlan& plan) {
       class_weights_ = at::tensor(at::ArrayRef<float>(options_.class_weights), at::kFloat);
     }
   } catch (const std::exception& e) {
-    return invalid_argument("restoring the optimizer from '", options_.checkpoint_path, "': ", describe(e));
+    return invalid_argument("restoring the optimizer from '", options_.checkpoint_path, "': ", internal::describe(e));
   }
   return Status::Ok();
 }
@@ -340,13 +329,13 @@ Status Trainer::save_model(const ir::Graph& graph, const std::string& path) cons
 
 Status Trainer::write_logs() const {
   if (!options_.log_csv_path.empty()) {
-    GRAMLITE_RETURN_IF_ERROR(write_text_atomically(options_.log_csv_path, format_csv(state_.history)));
+    GRAMLITE_RETURN_IF_ERROR(format::write_text_file_atomically(options_.log_csv_path, format_csv(state_.history)));
   }
   if (!options_.log_json_path.empty()) {
     json log = {{"settings", json::parse(options_.fingerprint_json)}, {"best_epoch", state_.best_epoch},
                 {"early_stopped", state_.early_stopped}, {"epochs", json::array()}};
     for (const EpochRecord& r : state_.history) log["epochs"].push_back(record_to_json(r));
-    GRAMLITE_RETURN_IF_ERROR(write_text_atomically(options_.log_json_path, log.dump(2) + "\n"));
+    GRAMLITE_RETURN_IF_ERROR(format::write_text_file_atomically(options_.log_json_path, log.dump(2) + "\n"));
   }
   return Status::Ok();
 }
@@ -377,7 +366,7 @@ Status Trainer::save_state() {
     const auto* bytes = generator_state.data_ptr<uint8_t>();
     checkpoint.generator_state.assign(bytes, bytes + generator_state.numel());
   } catch (const std::exception& e) {
-    return internal_error("collecting the optimizer state: ", describe(e));
+    return internal_error("collecting the optimizer state: ", internal::describe(e));
   }
   return save_checkpoint(options_.checkpoint_path, checkpoint);
 }
@@ -433,7 +422,7 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
       if (callbacks_.on_epoch) callbacks_.on_epoch(record);
     }
   } catch (const std::exception& e) {
-    return internal_error("libtorch: ", describe(e));
+    return internal_error("libtorch: ", internal::describe(e));
   }
   summary.history = state_.history;
   summary.best_epoch = state_.best_epoch;

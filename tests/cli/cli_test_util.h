@@ -50,9 +50,9 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-// Starts gramlite in `dir` with SIGINT/SIGTERM at their defaults (a test runner may ignore them),
-// waits until it has written something there, sends `signal_number` and returns its wait status.
-inline int interrupt_gramlite(const fs::path& dir, const std::vector<std::string>& args, int signal_number) {
+// Starts gramlite in `dir` in the background (output discarded, SIGINT/SIGTERM at their defaults,
+// which a test runner may have set to ignore); returns its pid.
+inline pid_t spawn_gramlite(const fs::path& dir, const std::vector<std::string>& args) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::signal(SIGINT, SIG_DFL);
@@ -67,6 +67,13 @@ inline int interrupt_gramlite(const fs::path& dir, const std::vector<std::string
     ::execv(GRAMLITE_EXECUTABLE, argv.data());
     ::_exit(98);
   }
+  return pid;
+}
+
+// Starts gramlite in `dir` (spawn_gramlite), waits until it has written something there, sends
+// `signal_number` and returns its wait status.
+inline int interrupt_gramlite(const fs::path& dir, const std::vector<std::string>& args, int signal_number) {
+  const pid_t pid = spawn_gramlite(dir, args);
   // Mid-run: once a temporary file or folder exists (at most 30 s), plus a moment of work.
   for (int i = 0; i < 3000 && fs::is_empty(dir); ++i) ::usleep(10000);
   ::usleep(300000);

@@ -98,19 +98,8 @@ TEST_F(TrainCliTest, ResumeAfterKillReproducesTheUninterruptedRun) {
   fs::create_directories(path("killed"));
   std::vector<std::string> args{"train", "--arch", "mobilenet_v2", "--alpha", "0.35", "--input-size", "32", "--batch", "8",
                                 "--threads", "1", "--data", data, "--epochs", "5", "--seed", "7", "-o", "run.gramlite"};
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::chdir(path("killed").c_str()) != 0) ::_exit(99);
-    std::FILE* null = std::freopen("/dev/null", "w", stdout);
-    null = std::freopen("/dev/null", "w", stderr);
-    (void)null;
-    std::vector<char*> argv{const_cast<char*>(GRAMLITE_EXECUTABLE)};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(GRAMLITE_EXECUTABLE, argv.data());
-    ::_exit(98);
-  }
+  const pid_t pid = spawn_gramlite(path("killed"), args);
+  ASSERT_GT(pid, 0);
   // Kill as soon as the first epoch's log line exists (its checkpoint was written before it).
   const std::string log = path("killed/run.train.csv");
   for (int i = 0; i < 60000; ++i) {

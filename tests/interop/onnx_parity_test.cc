@@ -36,19 +36,6 @@ struct Case {
   std::string extra_args;
 };
 
-std::map<std::string, std::vector<std::string>> read_case_file(const std::string& path) {
-  std::map<std::string, std::vector<std::string>> fields;
-  std::istringstream lines(testing::read_text(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::string key, word;
-    words >> key;
-    while (words >> word) fields[key].push_back(word);
-  }
-  return fields;
-}
-
 void run_parity(const Case& c, const OnnxImportOptions& options = {}) {
   if (!onnx_import_available()) GTEST_SKIP() << "built without ONNX support";
   testing::TempDir dir;
@@ -64,7 +51,7 @@ void run_parity(const Case& c, const OnnxImportOptions& options = {}) {
   Result<ir::Graph> graph = import_onnx(dir.file("model.onnx"), options, &report);
   ASSERT_TRUE(graph.ok()) << graph.status().message();
   EXPECT_EQ(report.opset, 13);
-  const auto fields = read_case_file(dir.file("case.txt"));
+  const auto fields = testing::read_case_file(dir.file("case.txt"));
   const int num_classes = std::stoi(fields.at("num_classes")[0]);
   EXPECT_EQ(graph->metadata.class_names.size(), static_cast<size_t>(num_classes));
   EXPECT_EQ(graph->metadata.extra.at("source_opset"), "13");

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -83,6 +84,20 @@ inline std::vector<float> read_floats(const std::string& path) {
 inline void write_text(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;
+}
+
+// An oracle's case.txt: one "key value..." line per field.
+inline std::map<std::string, std::vector<std::string>> read_case_file(const std::string& path) {
+  std::map<std::string, std::vector<std::string>> fields;
+  std::istringstream lines(read_text(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string key, word;
+    words >> key;
+    while (words >> word) fields[key].push_back(word);
+  }
+  return fields;
 }
 
 }  // namespace gramlite::interop::testing

@@ -41,19 +41,6 @@ struct ParityCase {
   ImportOptions options;
 };
 
-std::map<std::string, std::vector<std::string>> read_case_file(const std::string& path) {
-  std::map<std::string, std::vector<std::string>> fields;
-  std::istringstream lines(testing::read_text(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::string key, word;
-    words >> key;
-    while (words >> word) fields[key].push_back(word);
-  }
-  return fields;
-}
-
 void run_parity(const ParityCase& parity) {
   testing::TempDir dir;
   ASSERT_TRUE(dir.ok());
@@ -70,7 +57,7 @@ void run_parity(const ParityCase& parity) {
   Result<ir::Graph> graph = import_torchvision(dir.file("weights.pt"), parity.arch, options, &report);
   ASSERT_TRUE(graph.ok()) << graph.status().message();
 
-  const auto fields = read_case_file(dir.file("case.txt"));
+  const auto fields = testing::read_case_file(dir.file("case.txt"));
   ASSERT_EQ(fields.at("input_shape").size(), 4u);
   const int64_t batch = std::stoll(fields.at("input_shape")[0]);
   EXPECT_EQ(report.num_classes, std::stoi(fields.at("num_classes")[0]));

@@ -34,51 +34,16 @@ try:
     import torch.nn.functional as F
     import torchvision
     from onnx import TensorProto, helper, numpy_helper
+
+    # The torchvision side is the state_dict oracle's: same models, same randomisation.
+    from make_torchvision_case import gather_running_stats, make_model, randomise
 except Exception as error:  # pragma: no cover - environment dependent
     print(f"torch/torchvision/onnx unavailable: {error}", file=sys.stderr)
     sys.exit(3)
 
 
-def make_torchvision(arch, num_classes):
-    models = torchvision.models
-    if arch == "mobilenet_v2":
-        return models.mobilenet_v2(weights=None, num_classes=num_classes)
-    if arch == "mobilenet_v3_small":
-        return models.mobilenet_v3_small(weights=None, num_classes=num_classes)
-    if arch == "resnet50":
-        return models.resnet50(weights=None, num_classes=num_classes)
-    if arch == "inception_v3":
-        return models.inception_v3(weights=None, num_classes=num_classes, aux_logits=False, init_weights=True)
-    raise SystemExit(f"unknown model {arch}")
-
-
-def randomise(model, generator):
-    """Non-trivial batch-norm affine parameters and biases, so a mis-mapped tensor shows."""
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.copy_(torch.rand(module.weight.shape, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
-            elif isinstance(module, (torch.nn.Linear, torch.nn.Conv2d)) and module.bias is not None:
-                module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
-
-
-def gather_running_stats(model, size, batches, generator):
-    """Train-mode passes with a cumulative average: running statistics far from (0, 1)."""
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None
-    model.train()
-    with torch.no_grad():
-        for _ in range(batches):
-            model(torch.randn(4, 3, size, size, generator=generator) * 0.5 + 0.2)
-    for bn in bns:
-        bn.momentum = 0.1
-
-
 def torchvision_case(args, generator):
-    model = make_torchvision(args.model, args.num_classes)
+    model = make_model(args.model, args.num_classes, aux_logits=False, width=1.0, transform_input=False)
     randomise(model, generator)
     gather_running_stats(model, args.size, 2, generator)
     model.eval()

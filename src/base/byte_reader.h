@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace gramlite::interop {
+namespace gramlite {
 
 class ByteReader {
  public:
@@ -67,4 +67,4 @@ class ByteReader {
   size_t position_ = 0;
 };
 
-}  // namespace gramlite::interop
+}  // namespace gramlite
