@@ -15,7 +15,7 @@
 
 #include "runtime/gemm.h"
 #include "runtime/reference/conv2d.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::runtime {
 namespace {

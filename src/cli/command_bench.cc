@@ -9,7 +9,7 @@
 #include "format/model_file.h"
 #include "runtime/benchmark.h"
 #include "runtime/session.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::cli {
 namespace {
@@ -28,7 +28,7 @@ int bench_model(const BenchFlags& flags) {
   auto loaded = format::load_model(flags.model);
   if (!loaded.ok()) return report_error(loaded.status());
   auto graph = std::make_shared<const ir::Graph>(std::move(loaded).value());
-  runtime::ThreadPool pool(flags.threads);
+  gramlite::ThreadPool pool(flags.threads);
   runtime::SessionOptions options;
   options.pool = &pool;
   options.optimize = !flags.no_optimize;

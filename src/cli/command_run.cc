@@ -12,7 +12,7 @@
 #include "data/image.h"
 #include "format/model_file.h"
 #include "runtime/session.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::cli {
 namespace {
@@ -41,7 +41,7 @@ int run_model(const RunFlags& flags) {
   }
   const int height = static_cast<int>(input_shape[2]);
   const int width = static_cast<int>(input_shape[3]);
-  runtime::ThreadPool pool(flags.threads);
+  gramlite::ThreadPool pool(flags.threads);
   runtime::SessionOptions options;
   options.pool = &pool;
   auto session = runtime::Session::create(graph, options);

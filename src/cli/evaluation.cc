@@ -6,7 +6,7 @@
 
 #include "cli/cli_common.h"
 #include "runtime/session.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::cli {
 namespace {
@@ -39,7 +39,7 @@ Result<Evaluation> evaluate_on_dataset(std::shared_ptr<const ir::Graph> graph, c
   if (graph->inputs.size() != 1 || graph->outputs.size() != 1 || input_shape.size() != 4 || input_shape[1] != 3) {
     return unsupported("'", label, "' is not a one-image-input classifier (input ", ir::shape_to_string(input_shape), ")");
   }
-  runtime::ThreadPool pool(flags.threads);
+  gramlite::ThreadPool pool(flags.threads);
   runtime::SessionOptions session_options;
   session_options.pool = &pool;
   auto session = runtime::Session::create(graph, session_options);

@@ -128,7 +128,7 @@ Status Session::prepare(int64_t batch) {
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));
   const size_t tensor_count = graph.tensors.size();
   const int step_count = static_cast<int>(graph.nodes.size());
-  const int threads = runtime::thread_count(options_.pool);
+  const int threads = gramlite::thread_count(options_.pool);
 
   // 1. Kernels, checked and created in node order (the graph's nodes are topologically sorted).
   std::vector<Step> steps(graph.nodes.size());

@@ -28,7 +28,7 @@
 #include "base/status.h"
 #include "ir/graph.h"
 #include "runtime/reference/kernel.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::runtime {
 
@@ -59,7 +59,7 @@ class Session {
   const ir::Graph& graph() const { return *graph_; }
   size_t input_count() const { return graph_->inputs.size(); }
   // Threads kernels split their work over (1 without a pool).
-  int thread_count() const { return runtime::thread_count(options_.pool); }
+  int thread_count() const { return gramlite::thread_count(options_.pool); }
   size_t output_count() const { return graph_->outputs.size(); }
 
   // Valid after a successful prepare().

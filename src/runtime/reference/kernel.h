@@ -11,7 +11,7 @@
 
 #include "base/status.h"
 #include "ir/graph.h"
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::runtime::reference {
 

@@ -1,4 +1,4 @@
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace gramlite::runtime {
+namespace gramlite {
 namespace {
 
 TEST(SplitRange, CoversEverythingOnceWithBalancedParts) {
@@ -118,4 +118,4 @@ TEST(ThreadPool, ConcurrentCallersAreSerialised) {
 }
 
 }  // namespace
-}  // namespace gramlite::runtime
+}  // namespace gramlite

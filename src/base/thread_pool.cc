@@ -1,6 +1,6 @@
-#include "runtime/thread_pool.h"
+#include "base/thread_pool.h"
 
-namespace gramlite::runtime {
+namespace gramlite {
 
 Range split_range(int64_t count, int index, int parts) {
   if (parts <= 0 || count <= 0) return {};
@@ -65,4 +65,4 @@ void ThreadPool::worker_main(int thread_index) {
   }
 }
 
-}  // namespace gramlite::runtime
+}  // namespace gramlite

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-namespace gramlite::runtime {
+namespace gramlite {
 
 // The half-open range [begin, end) of `count` items that part `index` of `parts` gets: contiguous,
 // sizes differ by at most one, earlier parts get the larger share.
@@ -103,4 +103,4 @@ void parallel_for(ThreadPool* pool, int64_t count, Fn&& fn) {
   });
 }
 
-}  // namespace gramlite::runtime
+}  // namespace gramlite
