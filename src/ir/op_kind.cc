@@ -2,14 +2,10 @@
 
 #include <array>
 
+#include "ir/op_traits.h"
+
 namespace gramlite::ir {
 namespace {
-
-constexpr std::array<const char*, static_cast<size_t>(OpKind::kCount)> kOpNames = {
-    "Conv2d", "BatchNorm", "Relu", "Relu6", "HardSwish", "HardSigmoid", "Sigmoid",
-    "Add",    "Mul",       "Concat", "MaxPool", "AvgPool", "GlobalAvgPool", "Flatten",
-    "Reshape", "Linear",   "Dropout", "Softmax", "Pad",
-};
 
 constexpr std::array<const char*, static_cast<size_t>(Activation::kCount)> kActivationNames = {
     "none", "relu", "relu6", "hardswish", "hardsigmoid", "sigmoid",
@@ -17,14 +13,12 @@ constexpr std::array<const char*, static_cast<size_t>(Activation::kCount)> kActi
 
 }  // namespace
 
-const char* op_kind_name(OpKind kind) {
-  const auto index = static_cast<size_t>(kind);
-  return index < kOpNames.size() ? kOpNames[index] : "Invalid";
-}
+const char* op_kind_name(OpKind kind) { return op_traits(kind).name; }
 
 std::optional<OpKind> op_kind_from_name(std::string_view name) {
-  for (size_t i = 0; i < kOpNames.size(); ++i) {
-    if (name == kOpNames[i]) return static_cast<OpKind>(i);
+  for (size_t i = 0; i < static_cast<size_t>(OpKind::kCount); ++i) {
+    const auto kind = static_cast<OpKind>(i);
+    if (name == op_traits(kind).name) return kind;
   }
   return std::nullopt;
 }
@@ -39,19 +33,11 @@ const char* activation_name(Activation activation) {
 bool is_valid_activation(uint32_t raw) { return raw < static_cast<uint32_t>(Activation::kCount); }
 
 std::optional<Activation> activation_of(OpKind kind) {
-  switch (kind) {
-    case OpKind::kRelu: return Activation::kRelu;
-    case OpKind::kRelu6: return Activation::kRelu6;
-    case OpKind::kHardSwish: return Activation::kHardSwish;
-    case OpKind::kHardSigmoid: return Activation::kHardSigmoid;
-    case OpKind::kSigmoid: return Activation::kSigmoid;
-    default: return std::nullopt;
-  }
+  const Activation computes = op_traits(kind).computes;
+  if (computes == Activation::kNone) return std::nullopt;
+  return computes;
 }
 
-bool can_fuse_activation(OpKind kind) {
-  return kind == OpKind::kConv2d || kind == OpKind::kLinear || kind == OpKind::kAdd ||
-         kind == OpKind::kBatchNorm;
-}
+bool can_fuse_activation(OpKind kind) { return op_traits(kind).can_fuse_activation; }
 
 }  // namespace gramlite::ir

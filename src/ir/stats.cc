@@ -1,13 +1,12 @@
 #include "ir/stats.h"
 
 #include "base/checked_math.h"
+#include "ir/op_traits.h"
 #include "ir/shape_inference.h"
 
 namespace gramlite::ir {
 
-bool is_non_trainable_input(OpKind kind, size_t input_index) {
-  return kind == OpKind::kBatchNorm && (input_index == 3 || input_index == 4);
-}
+bool is_non_trainable_input(OpKind kind, size_t input_index) { return is_buffer_input(kind, input_index); }
 
 ParameterCount count_parameters(const Graph& graph) {
   // A constant counts once even when several nodes read it; it is non-trainable only if every
@@ -89,8 +88,20 @@ Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
       case OpKind::kSoftmax:
         cost.macs = out_elements;
         break;
-      default:
+      // No multiply-accumulates counted: activations (only fused ones count, below), copies and views.
+      case OpKind::kRelu:
+      case OpKind::kRelu6:
+      case OpKind::kHardSwish:
+      case OpKind::kHardSigmoid:
+      case OpKind::kSigmoid:
+      case OpKind::kConcat:
+      case OpKind::kFlatten:
+      case OpKind::kReshape:
+      case OpKind::kDropout:
+      case OpKind::kPad:
         break;
+      case OpKind::kCount:
+        return invalid_argument("node '", node.name, "': invalid op kind");
     }
     cost.macs += activation_macs(node.fused_activation, out_elements);
   }

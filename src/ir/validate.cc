@@ -3,29 +3,11 @@
 #include <algorithm>
 #include <queue>
 
+#include "ir/op_traits.h"
 #include "ir/shape_inference.h"
 
 namespace gramlite::ir {
 namespace {
-
-struct Arity {
-  size_t min_inputs;
-  size_t max_inputs;  // SIZE_MAX: variadic
-  // Inputs at or after this index must be constants (weights); SIZE_MAX: none.
-  size_t first_constant_input;
-};
-
-Arity arity_of(OpKind kind) {
-  switch (kind) {
-    case OpKind::kConv2d:
-    case OpKind::kLinear: return {2, 3, 1};
-    case OpKind::kBatchNorm: return {5, 5, 1};
-    case OpKind::kAdd:
-    case OpKind::kMul: return {2, 2, SIZE_MAX};
-    case OpKind::kConcat: return {1, SIZE_MAX, SIZE_MAX};
-    default: return {1, 1, SIZE_MAX};
-  }
-}
 
 Status node_error(const Node& node, const std::string& message) {
   return invalid_argument("node '", node.name, "' (", op_kind_name(node.kind), "): ", message);
@@ -72,15 +54,15 @@ Status validate_tensor(const Graph& graph, size_t index) {
 
 Status validate_node(const Graph& graph, const Node& node) {
   if (!is_valid_op_kind(static_cast<uint32_t>(node.kind))) return invalid_argument("node '", node.name, "': invalid op kind");
-  const Arity arity = arity_of(node.kind);
-  if (node.inputs.size() < arity.min_inputs || node.inputs.size() > arity.max_inputs) {
+  const OpTraits& traits = op_traits(node.kind);
+  if (node.inputs.size() < traits.min_inputs || node.inputs.size() > traits.max_inputs) {
     return node_error(node, str_cat("has ", node.inputs.size(), " inputs"));
   }
   if (node.outputs.size() != 1) return node_error(node, str_cat("has ", node.outputs.size(), " outputs, expected 1"));
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     const TensorId id = node.inputs[i];
     if (!graph.is_valid_tensor_id(id)) return node_error(node, str_cat("input ", i, " refers to missing tensor ", id));
-    if (i >= arity.first_constant_input && !graph.tensor(id).is_constant()) {
+    if (i >= traits.first_constant_input && !graph.tensor(id).is_constant()) {
       return node_error(node, str_cat("input ", i, " ('", graph.tensor(id).name, "') must be a constant weight"));
     }
   }
@@ -88,11 +70,11 @@ Status validate_node(const Graph& graph, const Node& node) {
     if (!graph.is_valid_tensor_id(id)) return node_error(node, str_cat("output refers to missing tensor ", id));
     if (graph.tensor(id).is_constant()) return node_error(node, str_cat("writes constant tensor '", graph.tensor(id).name, "'"));
   }
-  if (node.attrs.index() != expected_attributes_index(node.kind)) {
+  if (node.attrs.index() != traits.attributes_index) {
     return node_error(node, "carries attributes of another op kind");
   }
   if (!is_valid_activation(static_cast<uint32_t>(node.fused_activation))) return node_error(node, "invalid fused activation");
-  if (node.fused_activation != Activation::kNone && !can_fuse_activation(node.kind)) {
+  if (node.fused_activation != Activation::kNone && !traits.can_fuse_activation) {
     return node_error(node, "this op kind cannot carry a fused activation");
   }
   return Status::Ok();
