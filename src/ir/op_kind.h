@@ -1,6 +1,6 @@
 // Operator kinds of the graph IR. The numeric values are stored in model files: append only, never
-// renumber, never reuse. kCount is checked at compile time so that adding an op is a deliberate act
-// that also updates the name table and every switch.
+// renumber, never reuse. Everything else known about an op (name, arity, attributes, fusion,
+// aliasing, parameters, channel rule) is its row in the op-traits table (op_traits.h).
 #pragma once
 
 #include <cstdint>
@@ -31,11 +31,16 @@ enum class OpKind : uint16_t {
   kPad = 18,           // constant padding
   kCount = 19,
 };
-static_assert(static_cast<int>(OpKind::kCount) == 19,
-              "op kinds are append-only: update the name table, shape inference, validation, the "
-              "reference kernels and the model-format spec together");
+// Adding an op kind is a deliberate act. The compiler then stops at every place that must know it:
+// its row in ir/op_traits.cc (static_assert), the switches without `default:` in
+// ir/shape_inference.cc, ir/stats.cc (node_costs) and train/torch_graph_ops.cc (-Wswitch), and the
+// reference kernel table in runtime/reference/registry.cc (static_assert). By hand: this count, the
+// kernel itself, the ONNX importer's mapping if ONNX has the op, docs/model-format.md's op table and
+// the format round-trip test that uses every op.
+static_assert(static_cast<int>(OpKind::kCount) == 19, "op kinds are append-only: see the comment above");
 
-// The activations that can be fused into a producing op (Conv2d, Linear, Add, BatchNorm).
+// The activations that can be fused into a producing op (those whose op-traits row says
+// can_fuse_activation: Conv2d, Linear, Add, BatchNorm).
 // Stored in model files: append only.
 enum class Activation : uint8_t {
   kNone = 0,

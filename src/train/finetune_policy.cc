@@ -2,22 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
 
+#include "ir/weight_layer.h"
 #include "zoo/classifier_head.h"
 
 namespace gramlite::train {
 namespace {
 
-using ir::OpKind;
-
-void add_constant_inputs(const ir::Graph& graph, const ir::Node& node, size_t first, size_t last,
-                         std::vector<std::string>& out) {
-  for (size_t i = first; i < node.inputs.size() && i <= last; ++i) {
-    const ir::TensorId id = node.inputs[i];
-    if (id != ir::kNoTensor && graph.tensor(id).is_constant()) out.push_back(graph.tensor(id).name);
-  }
+void add_names(const ir::Graph& graph, const std::vector<ir::TensorId>& ids, std::vector<std::string>& out) {
+  for (ir::TensorId id : ids) out.push_back(graph.tensor(id).name);
 }
+
+const std::string& node_name(const ir::Graph& graph, int index) { return graph.nodes[static_cast<size_t>(index)].name; }
 
 }  // namespace
 
@@ -26,34 +22,24 @@ Result<FinetunePlan> plan_finetune(const ir::Graph& graph, double fraction) {
     return invalid_argument("the fine-tune fraction must be in [0, 1], got ", fraction);
   }
   GRAMLITE_ASSIGN_OR_RETURN(zoo::ClassifierHead head, zoo::find_classifier_head(graph));
-  const std::vector<std::vector<int>> consumers = graph.consumers();
+  const std::vector<ir::WeightLayer> layers = ir::find_weight_layers(graph);
+  // BatchNorms that follow no weight layer go with the first weight layer after them.
+  const std::vector<int> loose = ir::unattached_batch_norms(graph, layers);
+  size_t next_loose = 0;
 
   FinetunePlan plan;
   plan.fraction = fraction;
-  std::unordered_set<int> attached_batch_norms;
-  WeightLayer loose;  // BatchNorms that follow no weight layer, waiting for the next one
-  for (size_t index = 0; index < graph.nodes.size(); ++index) {
-    const ir::Node& node = graph.nodes[index];
-    if (node.kind == OpKind::kBatchNorm && !attached_batch_norms.count(static_cast<int>(index))) {
-      loose.batch_norms.push_back(node.name);
-      add_constant_inputs(graph, node, 1, 2, loose.tensors);
-      continue;
-    }
-    if (node.kind != OpKind::kConv2d && node.kind != OpKind::kLinear) continue;
+  for (const ir::WeightLayer& found : layers) {
     WeightLayer layer;
-    layer.node = node.name;
-    add_constant_inputs(graph, node, 1, 2, layer.tensors);
-    const auto& readers = consumers[static_cast<size_t>(node.outputs[0])];
-    if (readers.size() == 1 && graph.nodes[static_cast<size_t>(readers[0])].kind == OpKind::kBatchNorm) {
-      const ir::Node& bn = graph.nodes[static_cast<size_t>(readers[0])];
+    layer.node = node_name(graph, found.node);
+    add_names(graph, ir::trainable_parameters(graph, found), layer.tensors);
+    if (found.batch_norm >= 0) layer.batch_norms.push_back(node_name(graph, found.batch_norm));
+    for (; next_loose < loose.size() && loose[next_loose] < found.node; ++next_loose) {
+      const ir::Node& bn = graph.nodes[static_cast<size_t>(loose[next_loose])];
       layer.batch_norms.push_back(bn.name);
-      add_constant_inputs(graph, bn, 1, 2, layer.tensors);
-      attached_batch_norms.insert(readers[0]);
+      add_names(graph, ir::trainable_constants(graph, bn), layer.tensors);
     }
-    layer.batch_norms.insert(layer.batch_norms.end(), loose.batch_norms.begin(), loose.batch_norms.end());
-    layer.tensors.insert(layer.tensors.end(), loose.tensors.begin(), loose.tensors.end());
-    loose = WeightLayer{};
-    if (static_cast<int>(index) == head.node) {
+    if (found.node == head.node) {
       plan.head = std::move(layer);
     } else {
       plan.backbone.push_back(std::move(layer));
@@ -70,7 +56,10 @@ Result<FinetunePlan> plan_finetune(const ir::Graph& graph, double fraction) {
   }
   plan.trainable_tensors.insert(plan.trainable_tensors.end(), plan.head.tensors.begin(), plan.head.tensors.end());
   // BatchNorms after the last weight layer (rare) train with the head.
-  plan.trainable_tensors.insert(plan.trainable_tensors.end(), loose.tensors.begin(), loose.tensors.end());
+  for (; next_loose < loose.size(); ++next_loose) {
+    add_names(graph, ir::trainable_constants(graph, graph.nodes[static_cast<size_t>(loose[next_loose])]),
+              plan.trainable_tensors);
+  }
   return plan;
 }
 

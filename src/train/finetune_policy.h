@@ -1,9 +1,9 @@
 // Which parameters train when fine-tuning, as in the study: the top FRACTION of the backbone's
 // layers plus the classification head.
 //
-// The unit is a *weight layer*: one Conv2d or Linear node (a depthwise convolution counts as one
-// layer, like every other convolution) together with the BatchNorm that directly follows it, if
-// any. The backbone is every weight layer except the head (zoo::find_classifier_head); its layers
+// The unit is a *weight layer* (ir/weight_layer.h): one Conv2d or Linear node (a depthwise
+// convolution counts as one layer, like every other convolution) together with the BatchNorm that
+// directly follows it, if any. The backbone is every weight layer except the head (zoo::find_classifier_head); its layers
 // are ordered as the graph's topological order runs (input to output), and "top" means nearest
 // the output. FRACTION f unfreezes the last round(f * L) of the L backbone layers (halves round
 // up): f = 0 trains the head only (a feature extractor), f = 1 trains everything. MobileNetV2 has
@@ -22,6 +22,7 @@
 
 namespace gramlite::train {
 
+// A weight layer by name, with the BatchNorms that freeze and train with it.
 struct WeightLayer {
   std::string node;                    // the Conv2d / Linear node
   // The BatchNorm right after it, if any, then any BatchNorm that follows no weight layer and

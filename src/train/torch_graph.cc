@@ -9,6 +9,7 @@
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 
+#include "ir/op_traits.h"
 #include "ir/validate.h"
 #include "train/torch_graph_internal.h"
 
@@ -16,16 +17,6 @@ namespace gramlite::train {
 namespace {
 
 using ir::OpKind;
-
-// Which inputs of a node are trainable parameters when they are constants.
-bool is_trainable_input(OpKind kind, size_t index) {
-  switch (kind) {
-    case OpKind::kConv2d:
-    case OpKind::kLinear: return index == 1 || index == 2;
-    case OpKind::kBatchNorm: return index == 1 || index == 2;  // gamma, beta; 3 and 4 are running stats
-    default: return false;
-  }
-}
 
 // A float32 copy of an IR constant; an error for other dtypes or encodings (the caller names the node).
 Result<at::Tensor> to_torch(const ir::Tensor& t) {
@@ -70,7 +61,7 @@ Result<std::unique_ptr<TorchGraph>> TorchGraph::create(const ir::Graph& graph, T
         auto found = slot_of.find(id);
         if (found != slot_of.end()) {
           // Shared constant: trainable if any reader trains it.
-          if (is_trainable_input(node.kind, i)) impl->constants[static_cast<size_t>(found->second)].trainable = true;
+          if (ir::is_trainable_input(node.kind, i)) impl->constants[static_cast<size_t>(found->second)].trainable = true;
           continue;
         }
         const ir::Tensor& t = graph.tensor(id);
@@ -81,7 +72,7 @@ Result<std::unique_ptr<TorchGraph>> TorchGraph::create(const ir::Graph& graph, T
         constant.node = node.name;
         constant.shape = t.shape;
         constant.value = std::move(value).value();
-        constant.trainable = is_trainable_input(node.kind, i);
+        constant.trainable = ir::is_trainable_input(node.kind, i);
         slot_of[id] = static_cast<int>(impl->constants.size());
         impl->constants.push_back(std::move(constant));
       }
