@@ -5,6 +5,7 @@
 
 #include "ir/shape_inference.h"
 #include "ir/validate.h"
+#include "ir/weight_layer.h"
 
 namespace gramlite::ir {
 namespace {
@@ -79,7 +80,7 @@ Result<int> fold_batch_norm(Graph& graph) {
     const int p = producers[static_cast<size_t>(x)];
     if (p < 0 || remove[static_cast<size_t>(p)]) continue;
     Node& producer = graph.nodes[static_cast<size_t>(p)];
-    if ((producer.kind != OpKind::kConv2d && producer.kind != OpKind::kLinear) ||
+    if (!is_weight_layer_kind(producer.kind) ||
         producer.fused_activation != Activation::kNone || !has_single_use(graph, consumers, x)) {
       continue;
     }

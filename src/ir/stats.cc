@@ -3,6 +3,7 @@
 #include "base/checked_math.h"
 #include "ir/op_traits.h"
 #include "ir/shape_inference.h"
+#include "ir/weight_layer.h"
 
 namespace gramlite::ir {
 
@@ -60,7 +61,7 @@ Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
       const Tensor& t = graph.tensor(node.inputs[i]);
       if (!t.is_constant()) continue;
       cost.parameters += std::max<int64_t>(t.element_count(), 0);
-      if (i == 1 && (node.kind == OpKind::kConv2d || node.kind == OpKind::kLinear)) cost.zero_weights += count_zero_floats(t);
+      if (i == 1 && is_weight_layer_kind(node.kind)) cost.zero_weights += count_zero_floats(t);
     }
     const int64_t out_elements = element_count(shapes[static_cast<size_t>(node.outputs[0])]);
     const Shape& in0 = shapes[static_cast<size_t>(node.inputs[0])];
