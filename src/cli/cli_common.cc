@@ -149,17 +149,6 @@ void install_interrupt_handling() {
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
-void softmax_rows(std::vector<float>& values, size_t classes) {
-  if (classes == 0) return;
-  for (size_t start = 0; start + classes <= values.size(); start += classes) {
-    float* row = values.data() + start;
-    const float peak = *std::max_element(row, row + classes);
-    double sum = 0;
-    for (size_t c = 0; c < classes; ++c) sum += row[c] = std::exp(row[c] - peak);
-    for (size_t c = 0; c < classes; ++c) row[c] = static_cast<float>(row[c] / sum);
-  }
-}
-
 Progress::Progress(std::string label, int64_t total, bool enabled)
     : label_(std::move(label)), total_(total), enabled_(enabled && total > 0), terminal_(stderr_is_terminal()),
       start_seconds_(now_seconds()) {}

@@ -22,9 +22,6 @@ std::string human_count(double value);      // 300.8 M
 
 bool stderr_is_terminal();
 
-// Turns each row of `values` (rows of `classes` logits) into probabilities, numerically stable.
-void softmax_rows(std::vector<float>& values, size_t classes);
-
 // Ctrl-C safety. install_interrupt_handling() runs first in main: on SIGINT, SIGTERM or SIGHUP (those
 // not ignored at start, so nohup and background jobs keep ignoring them) a thread of its own runs
 // the cleanups registered with on_interrupt() (e.g. removing the library's temporary files),

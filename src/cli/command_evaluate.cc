@@ -19,6 +19,7 @@ struct EvaluateFlags {
   int batch = 32;
   int threads = 1;
   int workers = 2;
+  int64_t max_image_pixels = 0;
   bool json = false;
 };
 
@@ -31,6 +32,7 @@ int evaluate_model(const EvaluateFlags& flags) {
   options.batch = flags.batch;
   options.threads = flags.threads;
   options.workers = flags.workers;
+  options.max_image_pixels = flags.max_image_pixels;
   options.progress = !flags.json;
   auto evaluation = evaluate_on_dataset(graph, flags.model, flags.data, options);
   if (!evaluation.ok()) return report_error(evaluation.status());
@@ -63,6 +65,9 @@ void add_evaluate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch", flags->batch, "Images per inference batch")->check(CLI::Range(1, 4096));
   cmd->add_option("--threads", flags->threads, "Inference threads")->check(CLI::Range(1, 256));
   cmd->add_option("--workers", flags->workers, "Image-decoding threads")->check(CLI::Range(1, 64));
+  cmd->add_option("--max-image-pixels", flags->max_image_pixels,
+                  "Skip an image whose decoded width x height exceeds this (0: the built-in bound)")
+      ->check(non_negative_number());
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->callback([flags, &exit_code] { exit_code = evaluate_model(*flags); });
 }

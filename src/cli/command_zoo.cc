@@ -40,8 +40,36 @@ int list_architectures() {
   return 0;
 }
 
+// "--class-names a,b --class-names c" -> a, b, c. Split here rather than by CLI11's delimiter,
+// which turned "--class-names ," into no value at all and then complained about another flag.
+Result<std::vector<std::string>> split_class_names(const std::vector<std::string>& values) {
+  std::vector<std::string> names;
+  for (const std::string& value : values) {
+    size_t start = 0;
+    while (true) {
+      const size_t comma = value.find(',', start);
+      names.push_back(value.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty()) return invalid_argument("--class-names: name ", i + 1, " of ", names.size(), " is empty");
+    for (size_t j = 0; j < i; ++j) {
+      if (names[j] == names[i]) return invalid_argument("--class-names: '", names[i], "' is listed twice");
+    }
+  }
+  return names;
+}
+
 int build_model(const BuildFlags& flags) {
   on_interrupt(remove_registered_temp_paths);  // Ctrl-C leaves no temporary model file
+  // An unknown architecture is a bad argument (exit 2), not a missing file.
+  if (auto known = zoo::find_architecture(flags.arch); !known.ok()) {
+    return report_error(invalid_argument(known.status().message()));
+  }
+  auto class_names = split_class_names(flags.class_names);
+  if (!class_names.ok()) return report_error(class_names.status());
   zoo::BuildOptions options;
   options.num_classes = flags.classes;
   options.alpha = flags.alpha;
@@ -49,12 +77,12 @@ int build_model(const BuildFlags& flags) {
   options.seed = flags.seed;
   auto graph = zoo::build(flags.arch, options);
   if (!graph.ok()) return report_error(graph.status());
-  if (!flags.class_names.empty()) {
-    if (static_cast<int>(flags.class_names.size()) != flags.classes) {
-      return report_error(invalid_argument("--class-names lists ", flags.class_names.size(), " names but --classes is ",
+  if (!class_names->empty()) {
+    if (static_cast<int>(class_names->size()) != flags.classes) {
+      return report_error(invalid_argument("--class-names lists ", class_names->size(), " names but --classes is ",
                                            flags.classes));
     }
-    graph->metadata.class_names = flags.class_names;
+    graph->metadata.class_names = *class_names;
   }
   if (Status s = format::save_model(*graph, flags.output); !s.ok()) return report_error(s);
   const ir::ParameterCount params = ir::count_parameters(*graph);
@@ -80,7 +108,7 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   build->add_option("--input-size", flags->input_size, "Square input size in pixels (default: the architecture's)")
       ->check(non_negative_number());
   build->add_option("--seed", flags->seed, "Seed of the weight initialisation");
-  build->add_option("--class-names", flags->class_names, "Class names, comma separated")->delimiter(',');
+  build->add_option("--class-names", flags->class_names, "Class names, comma separated");
   build->add_option("-o,--output", flags->output, "Model file to write")->required();
   build->callback([flags, &exit_code] { exit_code = build_model(*flags); });
 }

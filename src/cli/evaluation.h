@@ -1,34 +1,31 @@
-// Scoring a model on a dataset split with the runtime that ships (not libtorch): shared by
-// `gramlite evaluate`, `gramlite train`'s final report and `gramlite sweep`.
+// The CLI's side of scoring a model on a dataset split: classify::evaluate_on_dataset (the
+// library) with a progress bar, its warnings on stderr, and the text table `gramlite evaluate`
+// prints. Shared by `gramlite evaluate` and `gramlite sweep`.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "base/status.h"
-#include "data/dataset/data_loader.h"
-#include "data/dataset/folder_dataset.h"
+#include "classify/evaluation.h"
 #include "ir/graph.h"
-#include "report/metrics.h"
 
 namespace gramlite::cli {
 
+using classify::Evaluation;
+
+// Flag-level options: the thread count becomes a pool, `progress` a progress bar on stderr.
 struct EvaluationOptions {
   std::string split = "test";
   int batch = 32;
   int threads = 1;
   int workers = 2;
+  int64_t max_image_pixels = 0;
   bool progress = true;
 };
 
-struct Evaluation {
-  data::FolderDataset dataset;
-  report::ClassificationReport report;
-  data::LoaderStats stats;
-};
-
-// `label` names the model in errors. Errors: not a one-image classifier; a dataset whose classes
-// do not fit the model; unreadable data.
+// classify::evaluate_on_dataset with a pool of `threads`, a progress bar and the library's
+// warnings printed as "gramlite: warning: ..." lines.
 Result<Evaluation> evaluate_on_dataset(std::shared_ptr<const ir::Graph> graph, const std::string& label,
                                        const std::string& data_root, const EvaluationOptions& options);
 

@@ -5,10 +5,40 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/version.h"
+
+namespace {
+
+// CLI11 answers an unknown command with "A subcommand is required"; name it instead. Walks the
+// command words (`zoo build`) while the current command has subcommands and no positional
+// arguments; returns the error line's message, or "" when every word names a command.
+std::string unknown_command(CLI::App& app, int argc, char** argv) {
+  CLI::App* current = &app;
+  std::string path = "gramlite";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    const std::vector<CLI::App*> commands = current->get_subcommands([](CLI::App*) { return true; });
+    const bool has_positionals =
+        !current->get_options([](const CLI::Option* option) { return option->get_positional(); }).empty();
+    if (commands.empty() || has_positionals || word.empty() || word[0] == '-') return "";
+    CLI::App* next = nullptr;
+    std::string known;
+    for (CLI::App* command : commands) {
+      if (command->check_name(word)) next = command;
+      known += (known.empty() ? "" : ", ") + command->get_name();
+    }
+    if (next == nullptr) return "unknown command '" + word + "' for '" + path + "' (commands: " + known + ")";
+    current = next;
+    path += " " + next->get_name();
+  }
+  return "";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   gramlite::cli::install_interrupt_handling();  // Ctrl-C removes temporary files (cli_common.h)
@@ -28,6 +58,10 @@ int main(int argc, char** argv) {
   gramlite::cli::add_bench_command(app, exit_code);
   gramlite::cli::add_synth_command(app, exit_code);
   gramlite::cli::add_tiles_command(app, exit_code);
+  if (const std::string unknown = unknown_command(app, argc, argv); !unknown.empty()) {
+    std::cerr << "gramlite: error: " << unknown << " (see --help)\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -9,6 +9,11 @@ namespace gramlite::report {
 
 double roc_auc(const std::vector<float>& scores, const std::vector<bool>& positive) {
   const size_t n = scores.size();
+  // NaN first: it would break std::sort's strict weak ordering (undefined behaviour) and the tie
+  // loop below, which never advances past a NaN (NaN == NaN is false).
+  if (positive.size() != n || std::any_of(scores.begin(), scores.end(), [](float s) { return std::isnan(s); })) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return scores[a] < scores[b]; });
@@ -52,6 +57,9 @@ Result<ClassificationReport> evaluate_classification(const std::vector<int>& lab
       return invalid_argument("sample ", s, " has label ", labels[s], " outside 0..", classes - 1);
     }
     const float* row = probabilities.data() + s * classes;
+    for (size_t c = 0; c < classes; ++c) {
+      if (std::isnan(row[c])) return invalid_argument("sample ", s, " has a NaN score for class '", class_names[c], "'");
+    }
     const auto predicted = static_cast<size_t>(std::max_element(row, row + classes) - row);
     ++report.confusion[static_cast<size_t>(labels[s])][predicted];
     correct += predicted == static_cast<size_t>(labels[s]) ? 1 : 0;

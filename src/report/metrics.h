@@ -30,12 +30,15 @@ struct ClassificationReport {
 
 // `probabilities` holds samples x classes scores (rows need not sum to 1; only their order
 // matters for AUC); the prediction is the arg-max of each row. Ties in AUC count one half.
+// A NaN score is an error naming its sample and class (it has no order, so neither arg-max nor
+// AUC would mean anything); infinities are ordered like any other score.
 Result<ClassificationReport> evaluate_classification(const std::vector<int>& labels,
                                                      const std::vector<float>& probabilities,
                                                      const std::vector<std::string>& class_names);
 
 // ROC AUC of scores for a binary labelling (Mann-Whitney U with mid-ranks for ties); NaN when one
-// side is empty.
+// side is empty or any score is NaN (a NaN has no rank). `scores` and `positive` have one entry per
+// sample; a size mismatch is a programmer error and also gives NaN.
 double roc_auc(const std::vector<float>& scores, const std::vector<bool>& positive);
 
 }  // namespace gramlite::report

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 namespace gramlite::report {
 namespace {
@@ -42,6 +43,28 @@ TEST(Classification, RejectsMalformedInput) {
   EXPECT_FALSE(evaluate_classification({0, 2}, {0.1f, 0.9f, 0.2f, 0.8f}, {"a", "b"}).ok());
   EXPECT_FALSE(evaluate_classification({}, {}, {"a", "b"}).ok());
   EXPECT_FALSE(evaluate_classification({0}, {1.0f}, {"a"}).ok());
+}
+
+// A NaN score used to hang roc_auc (its tie loop never advanced) after an undefined std::sort.
+TEST(RocAuc, NaNScoresGiveNaNWithoutHanging) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_TRUE(std::isnan(roc_auc({nan, 0.5f, 0.2f, 0.1f}, {true, false, true, false})));
+  EXPECT_TRUE(std::isnan(roc_auc({nan, nan, nan}, {true, false, true})));
+  EXPECT_TRUE(std::isnan(roc_auc({0.1f, 0.2f}, {true})));  // size mismatch
+}
+
+TEST(RocAuc, InfinitiesAreOrderedScores) {
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_DOUBLE_EQ(roc_auc({inf, -inf, 0.5f, inf}, {true, false, false, false}), 2.5 / 3.0);
+}
+
+TEST(Classification, NaNScoresAreAnErrorNamingSampleAndClass) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto r = evaluate_classification({0, 1, 1}, {0.9f, 0.1f, 0.2f, nan, nan, nan}, {"pos", "neg"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("sample 1"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("'neg'"), std::string::npos) << r.status().message();
 }
 
 }  // namespace
