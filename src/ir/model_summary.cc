@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "ir/shape_inference.h"
+#include "ir/weight_layer.h"
 
 namespace gramlite::ir {
 namespace {
@@ -28,7 +29,6 @@ std::string op_label(const Node& node) {
   return label;
 }
 
-bool is_weight_layer(const Node& node) { return node.kind == OpKind::kConv2d || node.kind == OpKind::kLinear; }
 
 }  // namespace
 
@@ -79,7 +79,7 @@ Result<ModelSummary> summarize_model(const Graph& graph) {
     layer.parameters = costs[n].parameters;
     layer.macs = costs[n].macs;
     layer.zero_weights = costs[n].zero_weights;
-    if (is_weight_layer(node)) layer.weight_elements = graph.tensor(node.inputs[1]).element_count();
+    if (is_weight_layer_kind(node.kind)) layer.weight_elements = graph.tensor(node.inputs[1]).element_count();
     summary.macs += layer.macs;
     summary.zero_weights += layer.zero_weights;
     summary.weight_elements += layer.weight_elements;
