@@ -152,7 +152,7 @@ int sweep_finetune(const SweepFlags& flags) {
       EvaluationOptions evaluation_options;
       evaluation_options.split = flags.test_split;
       evaluation_options.threads = trained->setup.threads;
-      evaluation_options.workers = flags.train.workers;
+      evaluation_options.workers = trained->setup.workers;
       evaluation_options.progress = false;
       auto graph = std::make_shared<const ir::Graph>(summary.model);
       auto test = evaluate_on_dataset(graph, train.output, flags.train.data, evaluation_options);
