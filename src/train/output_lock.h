@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "base/temp_paths.h"
 
 namespace gramlite::train {
 
@@ -23,9 +24,10 @@ class OutputLock {
   const std::string& path() const { return path_; }
 
  private:
-  OutputLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  OutputLock(std::string path, int fd) : path_(std::move(path)), fd_(fd), registered_(path_) {}
   std::string path_;
   int fd_;
+  ScopedTempPath registered_;  // an interrupted run (Ctrl-C) removes the file too
 };
 
 }  // namespace gramlite::train
