@@ -90,6 +90,20 @@ CLI::Validator finite_number_at_least(double lowest, bool inclusive, const char*
 CLI::Validator positive_number() { return finite_number_at_least(0.0, false, "positive"); }
 CLI::Validator non_negative_number() { return finite_number_at_least(0.0, true, "non-negative"); }
 
+CLI::Validator seed_number() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const std::string max = "18446744073709551615";
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+        std::string value = digits ? text.substr(std::min(text.find_first_not_of('0'), text.size() - 1)) : text;
+        if (!digits || value.size() > max.size() || (value.size() == max.size() && value > max)) {
+          return "must be a whole number from 0 to " + max + ", got '" + text + "'";
+        }
+        return std::string();
+      },
+      "SEED");
+}
+
 namespace {
 
 std::mutex& interrupt_mutex() {

@@ -33,6 +33,8 @@ void on_interrupt(std::function<void()> cleanup);
 // and NonNegativeNumber print their upper bound, DBL_MAX, as a 300-digit number, and let "inf" in.
 CLI::Validator positive_number();
 CLI::Validator non_negative_number();
+// A seed: decimal digits only, 0 .. 2^64-1 (CLI11 alone turns "-1" and 2^64 into 2^64-1).
+CLI::Validator seed_number();
 
 // A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line at most every 5 s when
 // stderr is not a terminal (CI logs). Silent when `enabled` is false.

@@ -1,7 +1,7 @@
 // `gramlite sweep finetune`: the study's layer-fraction experiment. For every fraction and run,
-// fine-tune (training_job.h) with seed + run, score the kept model on the test split with the
+// fine-tune (train/training_job.h) with seed + run, score the kept model on the test split with the
 // runtime, and append a row to DIR/finetune.csv; then plot mean +- sd per fraction to
-// DIR/finetune.svg. Rows already in the CSV are not run again, so an interrupted sweep resumes.
+// DIR/finetune.svg (report/sweep_table.h, report/svg_plot.h). Rows already in the CSV are not run again, so an interrupted sweep resumes.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -17,9 +17,11 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/evaluation.h"
-#include "cli/sweep_plot.h"
 #include "cli/training_job.h"
 #include "format/atomic_file.h"
+#include "report/svg_plot.h"
+#include "report/sweep_table.h"
+#include "train/threads.h"
 
 namespace gramlite::cli {
 namespace {
@@ -106,19 +108,6 @@ std::string csv_number(double v) {
   return out.str();
 }
 
-void mean_sd(const std::vector<double>& values, double& mean, double& sd) {
-  std::vector<double> finite;
-  for (double v : values) if (std::isfinite(v)) finite.push_back(v);
-  mean = sd = NAN;
-  if (finite.empty()) return;
-  double sum = 0;
-  for (double v : finite) sum += v;
-  mean = sum / static_cast<double>(finite.size());
-  double squares = 0;
-  for (double v : finite) squares += (v - mean) * (v - mean);
-  sd = finite.size() > 1 ? std::sqrt(squares / static_cast<double>(finite.size() - 1)) : 0.0;
-}
-
 int sweep_finetune(const SweepFlags& flags) {
   on_interrupt(remove_registered_temp_paths);
   on_interrupt([] {
@@ -153,15 +142,17 @@ int sweep_finetune(const SweepFlags& flags) {
       train.resume = false;
       std::cout << "[" << done << "/" << total << "] fraction " << fraction_text(fraction) << " run " << run
                 << " (seed " << train.seed << ") ..." << std::flush;
-      auto trained = run_training_job(train, /*verbose=*/false);
+      auto job = training_job_options(train);
+      if (!job.ok()) return report_error(job.status());
+      auto trained = train::run_training_job(*job);
       if (!trained.ok()) return report_error(trained.status().with_context(str_cat("fraction ", fraction, " run ", run)));
       const train::TrainSummary& summary = trained->summary;
       const train::EpochRecord& best = summary.history[static_cast<size_t>(summary.best_epoch - 1)];
 
       EvaluationOptions evaluation_options;
       evaluation_options.split = flags.test_split;
-      evaluation_options.threads = flags.train.threads;
-      evaluation_options.workers = flags.train.workers;
+      evaluation_options.threads = trained->setup.threads;
+      evaluation_options.workers = trained->setup.workers;
       evaluation_options.progress = false;
       auto graph = std::make_shared<const ir::Graph>(summary.model);
       auto test = evaluate_on_dataset(graph, train.output, flags.train.data, evaluation_options);
@@ -183,36 +174,40 @@ int sweep_finetune(const SweepFlags& flags) {
                 << test->report.accuracy << std::setprecision(1) << ", " << summary.seconds << " s" << std::endl;
       std::cout.unsetf(std::ios::floatfield);
       if (!flags.keep_models) {
-        for (const std::string& file : {train.output, checkpoint_path(train)}) fs::remove(file, error);
+        for (const std::string& file : {train.output, train::checkpoint_path(*job)}) fs::remove(file, error);
       }
     }
   }
 
-  PlotSeries test{"test accuracy", "#1f77b4", {}, {}, {}};
-  PlotSeries val{"val accuracy", "#ff7f0e", {}, {}, {}};
+  // Settings compare as the table writes them (4 significant digits), as finished runs are matched.
+  std::vector<double> settings;
+  std::vector<std::pair<double, double>> val_runs;
+  std::vector<std::pair<double, double>> test_runs;
+  for (double fraction : flags.fractions) settings.push_back(parse_or_nan(fraction_text(fraction)));
+  for (const Row& r : rows) {
+    const double setting = parse_or_nan(fraction_text(r.fraction));
+    val_runs.emplace_back(setting, r.val_accuracy);
+    test_runs.emplace_back(setting, r.test_accuracy);
+  }
+  const std::vector<report::SettingSummary> val_summary = report::summarize_by_setting(settings, val_runs, 0.0);
+  const std::vector<report::SettingSummary> test_summary = report::summarize_by_setting(settings, test_runs, 0.0);
+  report::PlotSeries test{"test accuracy", "#1f77b4", {}, {}, {}};
+  report::PlotSeries val{"val accuracy", "#ff7f0e", {}, {}, {}};
   std::cout << "\nfraction  runs  val accuracy (mean +- sd)  test accuracy (mean +- sd)\n";
-  for (double fraction : flags.fractions) {
-    std::vector<double> val_values;
-    std::vector<double> test_values;
-    for (const Row& r : rows) {
-      if (fraction_text(r.fraction) != fraction_text(fraction)) continue;
-      val_values.push_back(r.val_accuracy);
-      test_values.push_back(r.test_accuracy);
-    }
-    double vm, vs, tm, ts;
-    mean_sd(val_values, vm, vs);
-    mean_sd(test_values, tm, ts);
-    for (auto* s : {&test, &val}) s->x.push_back(fraction);
-    test.mean.push_back(tm);
-    test.sd.push_back(ts);
-    val.mean.push_back(vm);
-    val.sd.push_back(vs);
-    std::cout << std::fixed << std::setprecision(4) << std::setw(8) << fraction_text(fraction) << std::setw(6)
-              << test_values.size() << "  " << std::setw(10) << vm << " +- " << std::setw(6) << vs << "         "
-              << std::setw(10) << tm << " +- " << std::setw(6) << ts << "\n";
+  for (size_t i = 0; i < flags.fractions.size(); ++i) {
+    const report::MeanSd& v = val_summary[i].value;
+    const report::MeanSd& t = test_summary[i].value;
+    for (auto* s : {&test, &val}) s->x.push_back(flags.fractions[i]);
+    test.mean.push_back(t.mean);
+    test.sd.push_back(t.sd);
+    val.mean.push_back(v.mean);
+    val.sd.push_back(v.sd);
+    std::cout << std::fixed << std::setprecision(4) << std::setw(8) << fraction_text(flags.fractions[i]) << std::setw(6)
+              << test_summary[i].runs << "  " << std::setw(10) << v.mean << " +- " << std::setw(6) << v.sd
+              << "         " << std::setw(10) << t.mean << " +- " << std::setw(6) << t.sd << "\n";
   }
   const std::string svg_path = (fs::path(flags.output_dir) / "finetune.svg").string();
-  const std::string svg = render_error_bar_plot(
+  const std::string svg = report::render_error_bar_plot(
       str_cat("fine-tuning ", flags.train.arch.empty() ? flags.train.pretrained : flags.train.arch, " (", flags.runs,
               " runs per fraction)"),
       "fraction of backbone layers trained", "accuracy (mean +- sd)", {test, val}, 0.0, 1.0);

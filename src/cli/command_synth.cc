@@ -62,7 +62,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"morphology4", "gram2"}));
   t->add_option("--per-class", tiles->options.per_class, "Tiles per class")->check(positive_number());
   t->add_option("--size", tiles->options.size, "Tile side in pixels")->check(CLI::Range(32, 4096));
-  t->add_option("--seed", tiles->options.seed, "Seed: same seed, same bytes");
+  t->add_option("--seed", tiles->options.seed, "Seed: same seed, same bytes")->check(seed_number());
   t->add_option("--split", tiles->split, "Train,val,test fractions")->delimiter(',')->expected(3);
   t->add_option("--difficulty", tiles->options.difficulty.level, "0 (easy) .. 1 (hard, the default for tile datasets)")->check(CLI::Range(0.0, 1.0));
   t->add_option("--format", tiles->options.image_format, "png or jpg")->check(CLI::IsMember({"png", "jpg"}));
@@ -75,7 +75,7 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   s->add_option("--out", slide->output_path, "The .tiff to write (labels and regions go next to it)")->required();
   s->add_option("--width", slide->width, "Level-0 width in pixels")->check(positive_number());
   s->add_option("--height", slide->height, "Level-0 height in pixels")->check(positive_number());
-  s->add_option("--seed", slide->seed, "Seed: same seed, same slide");
+  s->add_option("--seed", slide->seed, "Seed: same seed, same slide")->check(seed_number());
   s->add_option("--mpp", slide->microns_per_pixel, "Microns per pixel at level 0")->check(positive_number());
   s->add_option("--tile-size", slide->tile_size, "TIFF tile edge in pixels")->check(CLI::Range(16, 4096));
   s->add_option("--jpeg-quality", slide->jpeg_quality, "JPEG quality")->check(CLI::Range(1, 100));

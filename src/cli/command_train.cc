@@ -1,7 +1,12 @@
+// `gramlite train`: one training run (train/training_job.h) with its setup, a progress bar per
+// epoch and a line per epoch on the console.
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
 #include "base/temp_paths.h"
 #include "cli/cli_common.h"
@@ -11,26 +16,82 @@
 namespace gramlite::cli {
 namespace {
 
+std::string format_record(const train::EpochRecord& r, int epochs) {
+  std::ostringstream out;
+  out << std::fixed << "epoch " << r.epoch << "/" << epochs << "  lr " << std::setprecision(6) << r.learning_rate
+      << std::setprecision(4) << "  train loss " << r.train_loss << " acc " << r.train_accuracy;
+  if (std::isfinite(r.val_loss)) out << "  val loss " << r.val_loss << " acc " << r.val_accuracy;
+  out << std::setprecision(1) << "  " << r.seconds << " s" << (r.improved ? "  *" : "");
+  return out.str();
+}
+
+// The console side of a run: what it trains on, then progress.
+train::TrainingJobCallbacks console_callbacks(const TrainFlags& flags, std::shared_ptr<train::TrainingJobSetup> setup,
+                                              std::shared_ptr<std::unique_ptr<Progress>> progress) {
+  train::TrainingJobCallbacks callbacks;
+  callbacks.on_setup = [setup, &flags](const train::TrainingJobSetup& s) {
+    *setup = s;
+    std::cout << "model   " << s.model_description << ", input " << s.input_height << "x" << s.input_width << "\n";
+    std::cout << "data    " << flags.data << ": " << s.train_images << " train images, " << s.val_images
+              << " validation images from " << s.val_source << ", classes";
+    for (const std::string& name : s.class_names) std::cout << " " << name;
+    std::cout << "\n";
+  };
+  callbacks.trainer.on_start = [setup, &flags](const train::FinetunePlan& plan, int64_t trainable, int64_t total) {
+    std::cout << "train   " << plan.unfrozen_layers << " of " << plan.backbone.size() << " backbone layers and the head '"
+              << plan.head.node << "' (" << with_thousands(trainable) << " of " << with_thousands(total)
+              << " parameters), " << flags.optimizer << " lr " << flags.learning_rate << " " << flags.schedule
+              << ", batch " << flags.batch << ", " << setup->threads << " thread" << (setup->threads == 1 ? "" : "s")
+              << std::endl;
+  };
+  callbacks.trainer.on_resume = [setup](int done) {
+    std::cout << "resume  from " << setup->checkpoint_path << " after epoch " << done << std::endl;
+  };
+  callbacks.trainer.on_batch = [progress, &flags](int epoch, int64_t batch, int64_t batches, double) {
+    if (batch == 1) *progress = std::make_unique<Progress>(str_cat("epoch ", epoch, "/", flags.epochs), batches);
+    (*progress)->update(batch);
+  };
+  callbacks.trainer.on_epoch = [progress, &flags](const train::EpochRecord& record) {
+    if (*progress) (*progress)->finish();
+    progress->reset();
+    std::cout << format_record(record, flags.epochs) << std::endl;
+  };
+  return callbacks;
+}
+
 int train_model(const TrainFlags& flags) {
+  if (flags.output.empty()) return report_error(invalid_argument("--output must name the model file to write"));
+  auto options = training_job_options(flags);
+  if (!options.ok()) return report_error(options.status());
   on_interrupt(remove_registered_temp_paths);  // a Ctrl-C mid-write leaves no temporary file
-  const std::string checkpoint = checkpoint_path(flags);
+  const std::string checkpoint = train::checkpoint_path(*options);
   on_interrupt([checkpoint] {
     std::cerr << "\ngramlite: the checkpoint of the last finished epoch is kept in " << checkpoint
               << " (if one was written); add --resume to the same command to continue" << std::endl;
   });
-  auto result = run_training_job(flags, /*verbose=*/true);
-  if (!result.ok()) return report_error(result.status());
+  auto setup = std::make_shared<train::TrainingJobSetup>();
+  auto progress = std::make_shared<std::unique_ptr<Progress>>();
+  auto result = train::run_training_job(*options, console_callbacks(flags, setup, progress));
+  if (!result.ok()) {
+    if (*progress) (*progress)->finish();
+    return report_error(result.status());
+  }
+  if (result->skipped_images > 0) {
+    std::cout << "note    " << result->skipped_images << " unreadable training images were skipped\n";
+  }
   const train::TrainSummary& summary = result->summary;
   std::cout << std::fixed << std::setprecision(4);
   if (summary.early_stopped) std::cout << "stopped early: no improvement for " << flags.early_stopping << " epochs\n";
   if (summary.best_epoch > 0) {
     const train::EpochRecord& best = summary.history[static_cast<size_t>(summary.best_epoch - 1)];
     std::cout << "best    epoch " << best.epoch;
-    if (result->val_images > 0) std::cout << " (val loss " << best.val_loss << ", val accuracy " << best.val_accuracy << ")";
+    if (result->setup.val_images > 0) {
+      std::cout << " (val loss " << best.val_loss << ", val accuracy " << best.val_accuracy << ")";
+    }
     std::cout << " -> " << flags.output << "\n";
   }
-  std::cout << "log     " << log_stem(flags) << ".csv / .json; checkpoint " << checkpoint << std::setprecision(1) << "; "
-            << summary.seconds << " s\n";
+  std::cout << "log     " << train::log_stem(*options) << ".csv / .json; checkpoint " << checkpoint
+            << std::setprecision(1) << "; " << summary.seconds << " s\n";
   return 0;
 }
 

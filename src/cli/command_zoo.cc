@@ -107,7 +107,7 @@ void add_zoo_command(CLI::App& app, int& exit_code) {
   build->add_option("--alpha", flags->alpha, "Width multiplier (MobileNets)")->check(positive_number());
   build->add_option("--input-size", flags->input_size, "Square input size in pixels (default: the architecture's)")
       ->check(non_negative_number());
-  build->add_option("--seed", flags->seed, "Seed of the weight initialisation");
+  build->add_option("--seed", flags->seed, "Seed of the weight initialisation")->check(seed_number());
   build->add_option("--class-names", flags->class_names, "Class names, comma separated");
   build->add_option("-o,--output", flags->output, "Model file to write")->required();
   build->callback([flags, &exit_code] { exit_code = build_model(*flags); });

@@ -1,7 +1,5 @@
-// One fine-tuning run from command-line settings: the datasets (train, and val from the dataset's
-// own split or carved out of train), the model (zoo architecture, pretrained weights, or a model
-// file, with a new classification head when its classes differ), the loaders and the trainer.
-// Shared by `gramlite train` and `gramlite sweep finetune`.
+// The command-line side of a training run, shared by `gramlite train` and `gramlite sweep finetune`:
+// the flags and their conversion to the library's train::TrainingJobOptions (train/training_job.h).
 #pragma once
 
 #include <cstdint>
@@ -11,8 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "base/status.h"
-#include "ir/graph.h"
-#include "train/trainer.h"
+#include "train/training_job.h"
 
 namespace gramlite::cli {
 
@@ -39,8 +36,8 @@ struct TrainFlags {
   std::vector<float> mean;  // override the model's input normalisation (3 values each)
   std::vector<float> std;
   uint64_t seed = 0;
-  int threads = 1;
-  int workers = 2;
+  int threads = 0;  // 0: the cores available (train/threads.h)
+  int workers = 0;  // 0: the cores libtorch leaves, at least 1
   // Outputs (train only; the sweep derives them per run).
   std::string output;
   std::string checkpoint;  // default: OUTPUT without .gramlite + ".ckpt"
@@ -51,20 +48,7 @@ struct TrainFlags {
 // The options every training command shares (model, data, optimisation).
 void add_training_options(CLI::App* cmd, TrainFlags& flags);
 
-struct TrainingOutput {
-  train::TrainSummary summary;
-  std::vector<std::string> class_names;
-  int64_t train_images = 0;
-  int64_t val_images = 0;
-};
-
-// Console output: `verbose` prints the setup, a progress bar per epoch and a line per epoch;
-// otherwise nothing.
-Result<TrainingOutput> run_training_job(const TrainFlags& flags, bool verbose);
-
-// Where a run writes its checkpoint and its logs (LOG.csv, LOG.json): the flags, or names derived
-// from OUTPUT without its ".gramlite" (OUTPUT-stem.ckpt, OUTPUT-stem.train).
-std::string checkpoint_path(const TrainFlags& flags);
-std::string log_stem(const TrainFlags& flags);
+// The library's options for these flags; invalid argument for a name it does not know.
+Result<train::TrainingJobOptions> training_job_options(const TrainFlags& flags);
 
 }  // namespace gramlite::cli

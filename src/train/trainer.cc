@@ -279,7 +279,7 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
     const at::Tensor loss = at::cross_entropy_loss(logits, y, class_weights_);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
-      return invalid_argument("training diverged in epoch ", epoch + 1, ", batch ", batch_number + 1, " (loss ",
+      return invalid_argument("training diverged in epoch ", epoch + 1, ", batch ", batch_number + 1, ": the loss is not finite (",
                               loss_value, "); try a lower learning rate");
     }
     optimizer_->zero_grad();
@@ -292,6 +292,14 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
     if (callbacks_.on_batch) callbacks_.on_batch(epoch + 1, batch_number, batches, loss_sum / static_cast<double>(seen));
   }
   if (seen == 0) return invalid_argument("no training image could be read in epoch ", epoch + 1);
+  // The last step's loss was finite, but that step may have sent the weights to inf or NaN: a model
+  // that only outputs NaN must not be kept.
+  for (const TorchGraph::Impl::Constant& c : torch_->impl().constants) {
+    if (c.value.is_floating_point() && !c.value.isfinite().all().item<bool>()) {
+      return invalid_argument("training diverged in epoch ", epoch + 1, ": '", c.tensor,
+                              "' is not finite after the last step; try a lower learning rate");
+    }
+  }
   record.train_loss = loss_sum / static_cast<double>(seen);
   record.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
   record.train_images = seen;
@@ -315,6 +323,10 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
       val_seen += batch->size;
     }
     if (val_seen == 0) return invalid_argument("no validation image could be read");
+    if (!std::isfinite(val_loss)) {
+      return invalid_argument("training diverged in epoch ", epoch + 1, ": the validation loss is not finite (",
+                              val_loss / static_cast<double>(val_seen), "); try a lower learning rate");
+    }
     record.val_loss = val_loss / static_cast<double>(val_seen);
     record.val_accuracy = static_cast<double>(val_correct) / static_cast<double>(val_seen);
   }

@@ -182,6 +182,126 @@ TEST_F(TrainCliTest, FinetunesAnOnnxModel) {
   EXPECT_NE(r.output.find("drop --arch"), std::string::npos) << r.output;
 }
 
+// Issue 8, F1: a learning rate that blows the weights up within the first epoch's last step gives
+// a finite training loss but a NaN validation loss; the run must stop with a clear message and keep
+// no model, not report "best epoch 1 (val loss nan)" with exit 0.
+TEST_F(TrainCliTest, NonFiniteLossStopsTheRun) {
+  const std::string data = tiles();
+  const std::string out = path("nan.gramlite");
+  // One batch per epoch (38 training images): the divergence shows only in validation.
+  CommandResult r = run_gramlite("train --arch mobilenet_v2 --alpha 0.35 --input-size 32 --threads 1 --batch 64 --lr 1e30 "
+                                 "--epochs 1 --data " + data + " -o " + out);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("diverged"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not finite"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out)) << r.output;
+  // Without validation, the next epoch's first loss shows it (the weights after one such step are
+  // huge but finite, so the first epoch's model is still written: nothing has judged it).
+  r = run_gramlite("train --arch mobilenet_v2 --alpha 0.35 --input-size 32 --threads 1 --batch 64 --lr 1e30 "
+                   "--epochs 2 --val-fraction 0 --data " + data + "/train -o " + out);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("diverged in epoch 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not finite"), std::string::npos) << r.output;
+}
+
+// Issue 8, F3: outputs that cannot be right are refused before training.
+TEST_F(TrainCliTest, OutputsThatCollideAreRefused) {
+  const std::string data = tiles();
+  const std::string out = path("m.gramlite");
+  const std::string base = "train" + std::string(kSmall) + "--epochs 1 --data " + data;
+  const std::pair<std::string, std::string> failures[] = {
+      {base + " -o ''", "--output"},
+      {base + " -o " + out + " --checkpoint " + out, "--checkpoint"},
+      {base + " -o " + path("m.csv") + " --log " + path("m"), "--log"},
+      {base + " -o " + out + " --checkpoint " + path("x.json") + " --log " + path("x"), "--log"},
+      {base + " -o " + path(""), "folder"},
+  };
+  for (const auto& [args, words] : failures) {
+    const CommandResult r = run_gramlite(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(words), std::string::npos) << args << "\n" << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args << "\n" << r.output;
+  }
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename(), "data") << "left behind: " << entry.path();
+  }
+}
+
+// Issue 8, F3: a second run on the same output is refused while the first holds it, naming it; the
+// first run's files are its own, and the lock goes with the process.
+TEST_F(TrainCliTest, TwoRunsOnOneOutputDoNotMix) {
+  const std::string data = tiles();
+  fs::create_directories(path("run"));
+  const std::vector<std::string> args{"train", "--arch", "mobilenet_v2", "--alpha", "0.35", "--input-size", "32",
+                                      "--batch", "8", "--threads", "1", "--data", data, "--epochs", "500",
+                                      "-o", "m.gramlite"};
+  const pid_t pid = spawn_gramlite(path("run"), args);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 60000 && !fs::exists(path("run/m.train.csv")); ++i) ::usleep(1000);
+  ASSERT_TRUE(fs::exists(path("run/m.train.csv"))) << "the first run did not start";
+  const std::string log_before = read_bytes(path("run/m.train.csv"));
+  CommandResult r = run_gramlite("train" + std::string(kSmall) + "--epochs 1 --lr 0.01 --data " + data + " -o " +
+                                 path("run/m.gramlite"));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("another training run"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("pid " + std::to_string(pid)), std::string::npos) << r.output;
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  const std::string log_after = read_bytes(path("run/m.train.csv"));
+  EXPECT_EQ(log_after.find("0.01,"), std::string::npos) << log_after;  // no row of the second run
+  // The first run is gone (SIGKILL): its lock went with it.
+  r = run_gramlite("train" + std::string(kSmall) + "--epochs 1 --data " + data + " -o " + path("run/m.gramlite"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// Issue 8, F7: a classifier needs two classes; an empty class folder is named.
+TEST_F(TrainCliTest, OneClassDatasetsAreRefused) {
+  const std::string data = tiles();
+  fs::create_directories(path("one"));
+  fs::copy(data + "/train/gram_positive", path("one/gram_positive"), fs::copy_options::recursive);
+  const std::string out = path("m.gramlite");
+  CommandResult r = run_gramlite("train" + std::string(kSmall) + "--epochs 1 --data " + path("one") + " -o " + out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("at least 2 classes"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gram_positive"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  fs::create_directories(path("one/empty_class"));
+  r = run_gramlite("train" + std::string(kSmall) + "--epochs 1 --data " + path("one") + " -o " + out);
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("empty_class"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// Issue 8, F8: values that CLI11 would convert silently are refused.
+TEST_F(TrainCliTest, SeedsAndFractionsParseStrictly) {
+  const std::string data = tiles();
+  const std::string out = path("m.gramlite");
+  const std::string base = "train" + std::string(kSmall) + "--epochs 1 --data " + data + " -o " + out + " ";
+  for (const char* args : {"--val-fraction nan", "--val-fraction inf", "--seed -1", "--seed 18446744073709551616",
+                           "--seed 1e3", "--seed 0x10", "--seed ''", "--seed 12abc"}) {
+    const CommandResult r = run_gramlite(base + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << args << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  for (const std::string& command : {"zoo build mobilenet_v2 --alpha 0.35 --input-size 32 -o " + out,
+                                     "sweep finetune" + std::string(kSmall) + "--data " + data + " -o " + path("sweep"),
+                                     "synth tiles --out " + path("synth") + " --per-class 1 --size 32"}) {
+    for (const char* seed : {" --seed -1", " --seed 18446744073709551616"}) {
+      const CommandResult r = run_gramlite(command + seed);
+      EXPECT_EQ(r.exit_code, 2) << command << seed << "\n" << r.output;
+      EXPECT_NE(r.output.find("18446744073709551615"), std::string::npos) << command << seed << "\n" << r.output;
+    }
+  }
+  // The largest seed is a seed.
+  const CommandResult r = run_gramlite(base + "--seed 18446744073709551615");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("seed 18446744073709551615"), std::string::npos) << r.output;
+}
+
 TEST_F(TrainCliTest, SweepWritesTableAndPlotAndSkipsFinishedRuns) {
   const std::string data = tiles();
   const std::string args = "sweep finetune" + std::string(kSmall) + "--data " + data +

@@ -1,11 +1,11 @@
-#include "cli/sweep_plot.h"
+#include "report/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
 
-namespace gramlite::cli {
+namespace gramlite::report {
 namespace {
 
 std::string escape(const std::string& text) {
@@ -90,4 +90,4 @@ std::string render_error_bar_plot(const std::string& title, const std::string& x
   return svg.str();
 }
 
-}  // namespace gramlite::cli
+}  // namespace gramlite::report

@@ -1,10 +1,10 @@
-// A small SVG line plot with error bars (mean +- sd per x), dependency-free, for `gramlite sweep`.
+// A small SVG line plot with error bars (mean +- sd per x), dependency-free, for sweep reports (`gramlite sweep`).
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace gramlite::cli {
+namespace gramlite::report {
 
 struct PlotSeries {
   std::string name;
@@ -18,4 +18,4 @@ struct PlotSeries {
 std::string render_error_bar_plot(const std::string& title, const std::string& x_label, const std::string& y_label,
                                   const std::vector<PlotSeries>& series, double y_min, double y_max);
 
-}  // namespace gramlite::cli
+}  // namespace gramlite::report
