@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 // A missing folder is the caller's missing input (exit 3 in the CLI); every other refusal (disk
 // full, read-only, permissions, quota) is an I/O error.
 Status os_error(const std::string& what, const std::string& path, int error) {
-  if (error == ENOENT || error == ENOTDIR) return not_found("cannot ", what, " '", path, "': ", std::strerror(error));
+  if (error == ENOENT) return not_found("cannot ", what, " '", path, "': ", std::strerror(error));
   return io_error("cannot ", what, " '", path, "': ", std::strerror(error));
 }
 

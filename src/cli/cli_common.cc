@@ -90,6 +90,19 @@ CLI::Validator finite_number_at_least(double lowest, bool inclusive, const char*
 CLI::Validator positive_number() { return finite_number_at_least(0.0, false, "positive"); }
 CLI::Validator non_negative_number() { return finite_number_at_least(0.0, true, "non-negative"); }
 
+CLI::Validator finite_range(double lowest, double highest) {
+  return CLI::Validator(
+      [lowest, highest](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value < lowest || value > highest) {
+          return "must be a number in [" + CLI::detail::to_string(lowest) + ", " + CLI::detail::to_string(highest) +
+                 "], got '" + text + "'";
+        }
+        return std::string();
+      },
+      "FLOAT in [" + CLI::detail::to_string(lowest) + " - " + CLI::detail::to_string(highest) + "]");
+}
+
 namespace {
 
 std::mutex& interrupt_mutex() {

@@ -36,6 +36,9 @@ void on_interrupt(std::function<void()> cleanup);
 // and NonNegativeNumber print their upper bound, DBL_MAX, as a 300-digit number, and let "inf" in.
 CLI::Validator positive_number();
 CLI::Validator non_negative_number();
+// A finite number in [lowest, highest]. CLI::Range lets "nan" through (every comparison with NaN
+// is false).
+CLI::Validator finite_range(double lowest, double highest);
 
 // A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line at most every 5 s when
 // stderr is not a terminal (CI logs). Silent when `enabled` is false.
