@@ -27,8 +27,8 @@ int report_error(const Status& status) {
   std::cerr << "gramlite: error: " << status.message() << "\n";
   switch (status.code()) {
     case StatusCode::kInvalidArgument: return 2;
-    case StatusCode::kNotFound:
-    case StatusCode::kIoError: return 3;
+    case StatusCode::kNotFound: return 3;  // a missing file; other refusals of the OS (disk full) are 1
+
     case StatusCode::kCorruptData:
     case StatusCode::kUnsupported: return 4;
     default: return 1;

@@ -118,7 +118,7 @@ Result<std::vector<uint8_t>> serialize_checkpoint(const Checkpoint& checkpoint) 
 
 Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, serialize_checkpoint(checkpoint));
-  return write_file_atomically(path, {format::ByteSpan{bytes.data(), bytes.size()}})
+  return write_file_atomically(path, {ByteSpan{bytes.data(), bytes.size()}})
       .with_context(str_cat("checkpoint '", path, "'"));
 }
 
