@@ -19,10 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A missing folder is the caller's missing input (exit 3 in the CLI); every other refusal (disk
-// full, read-only, permissions, quota) is an I/O error.
+// Every refusal of the operating system (disk full, missing or read-only folder, permissions,
+// quota) is an I/O error, never kNotFound: that code means a missing *input* (exit 3 in the CLI),
+// and a disk that fills up mid-write is not one.
 Status os_error(const std::string& what, const std::string& path, int error) {
-  if (error == ENOENT) return not_found("cannot ", what, " '", path, "': ", std::strerror(error));
   return io_error("cannot ", what, " '", path, "': ", std::strerror(error));
 }
 

@@ -8,7 +8,7 @@
 // processes that no longer run (remove_stale_temporaries).
 //
 // Errors: the operating system's refusals are kIoError ("cannot write 'x': No space left on
-// device"), except a missing folder, which is kNotFound.
+// device"), a missing folder included: kNotFound is for missing inputs.
 #pragma once
 
 #include <memory>

@@ -63,9 +63,9 @@ TEST_F(AtomicFile, WritesAndReplacesWholeFiles) {
   EXPECT_TRUE(others("log.csv").empty());  // no temporary left
 }
 
-TEST_F(AtomicFile, MissingFolderIsNotFoundAndLeavesNothing) {
+TEST_F(AtomicFile, MissingFolderIsAnIoErrorNamingThePath) {
   const Status s = write_text_file_atomically((dir_ / "no" / "such" / "file").string(), "x");
-  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.message();
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.message();
   EXPECT_NE(s.message().find("no/such/file"), std::string::npos) << s.message();
 }
 
@@ -227,9 +227,9 @@ TEST_F(AtomicFile, PendingFolderAppearsWholeOrNotAtAll) {
   EXPECT_EQ(others("tiles").size(), 2u);  // "empty" and "raced": no temporary
 }
 
-TEST_F(AtomicFile, MissingParentFolderIsNotFound) {
-  EXPECT_EQ(PendingFolder::create((dir_ / "no" / "out").string()).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(PendingFile::create((dir_ / "no" / "f").string()).status().code(), StatusCode::kNotFound);
+TEST_F(AtomicFile, MissingParentFolderIsAnIoError) {
+  EXPECT_EQ(PendingFolder::create((dir_ / "no" / "out").string()).status().code(), StatusCode::kIoError);
+  EXPECT_EQ(PendingFile::create((dir_ / "no" / "f").string()).status().code(), StatusCode::kIoError);
 }
 
 }  // namespace
