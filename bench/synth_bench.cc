@@ -45,8 +45,8 @@ void BM_WriteTileDataset(benchmark::State& state) {
     std::filesystem::remove_all(options.out_dir);
     options.task = "morphology4";
     options.per_class = 64;
-    options.threads = static_cast<int>(state.range(0));
-    auto summary = write_tile_dataset(options);
+    gramlite::ThreadPool pool(static_cast<int>(state.range(0)));
+    auto summary = write_tile_dataset(options, &pool);
     if (!summary.ok()) {
       state.SkipWithError(summary.status().message().c_str());
       break;

@@ -81,9 +81,9 @@ int main(int argc, char** argv) {
     synth_slide::SyntheticSlideOptions options;
     options.output_path = slide;
     options.width = options.height = size;
-    options.threads = threads;
     options.microns_per_pixel = mpp;
-    const auto files = synth_slide::write_synthetic_slide(options);
+    gramlite::ThreadPool pool(threads);
+    const auto files = synth_slide::write_synthetic_slide(options, &pool);
     if (!files.ok()) {
       std::fprintf(stderr, "%s\n", files.status().message().c_str());
       return false;
@@ -112,8 +112,9 @@ int main(int argc, char** argv) {
       wsi::TilingOptions options;
       options.microns_per_pixel = mpp * factor;
       options.tile_size = tile;
-      options.threads = threads;
-      auto summary = wsi::for_each_tile(**opened, options, [](const wsi::Tile&) { return Status::Ok(); });
+      gramlite::ThreadPool pool(threads);
+      auto summary =
+          wsi::for_each_tile(**opened, options, [](const wsi::Tile&) { return Status::Ok(); }, false, &pool);
       if (!summary.ok()) return false;
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::printf("tiler at %g um/px (level %d, %d px tiles): %lld grid tiles, %lld kept and read (Otsu saturation "

@@ -1,5 +1,6 @@
 #include "base/temp_paths.h"
 
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -18,6 +19,21 @@ std::map<std::string, int>& registry() {
   return paths;
 }
 
+// The write lock: a count of holders and the "interrupted" latch. A hand-made reader count, not
+// std::shared_mutex: glibc's rwlock prefers readers, so a steady stream of writers could keep
+// the cleanup waiting for ever; here the latch is set first and no new holder is admitted.
+struct WriteGate {
+  std::mutex mutex;
+  std::condition_variable released;
+  int holders = 0;
+  bool interrupted = false;
+};
+
+WriteGate& gate() {
+  static WriteGate g;
+  return g;
+}
+
 }  // namespace
 
 ScopedTempPath::ScopedTempPath(std::string path) : path_(std::move(path)) {
@@ -31,10 +47,35 @@ ScopedTempPath::~ScopedTempPath() {
   if (it != registry().end() && --it->second <= 0) registry().erase(it);
 }
 
+TempWriteLock::TempWriteLock() {
+  WriteGate& g = gate();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  allowed_ = !g.interrupted;
+  if (allowed_) ++g.holders;
+}
+
+TempWriteLock::~TempWriteLock() {
+  if (!allowed_) return;
+  WriteGate& g = gate();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  if (--g.holders == 0) g.released.notify_all();
+}
+
+Status interrupted_error(const std::string& path) {
+  return io_error("interrupted while writing '", path, "'");
+}
+
 void remove_registered_temp_paths() {
+  {
+    WriteGate& g = gate();
+    std::unique_lock<std::mutex> lock(g.mutex);
+    g.interrupted = true;
+    g.released.wait(lock, [&] { return g.holders == 0; });
+  }
+  // From here on no writer creates anything under a temporary path, so one removal suffices;
+  // the retries only cover a file system that reports a transient failure.
   std::lock_guard<std::mutex> lock(registry_mutex());
   for (const auto& entry : registry()) {
-    // Worker threads may still be adding files while the folder is removed: try a few times.
     for (int attempt = 0; attempt < 3; ++attempt) {
       std::error_code ec;
       std::filesystem::remove_all(entry.first, ec);

@@ -44,14 +44,34 @@ void ThreadPool::run_job(Job job) {
   done_cv_.wait(lock, [this] { return pending_ == 0; });
 }
 
+void ThreadPool::submit(std::function<void()> task) {
+  if (thread_count_ <= 1) {
+    task();
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  start_cv_.notify_one();
+}
+
 void ThreadPool::worker_main(int thread_index) {
   uint64_t seen_generation = 0;
   for (;;) {
     Job job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen_generation; });
-      if (stopping_) return;
+      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen_generation || !tasks_.empty(); });
+      if (generation_ == seen_generation) {
+        // No job waiting for this thread: a queued task, or the end (after the queue drained).
+        if (tasks_.empty()) return;  // stopping_
+        std::function<void()> task = std::move(tasks_.front());
+        tasks_.pop_front();
+        lock.unlock();
+        task();
+        continue;
+      }
       seen_generation = generation_;
       job = job_;
     }

@@ -12,10 +12,21 @@
 //
 // One job runs at a time: run() blocks until every thread has returned, and calls to run() from
 // several threads at once are serialised. A job must not call run() on the same pool (deadlock).
+//
+// Background tasks (submit): work that runs alongside the caller rather than with it, such as a
+// data loader decoding the next batch while the caller trains or evaluates. A task is one short
+// unit of work (one image), queued and taken by whichever worker is free; the caller does not
+// wait. run() jobs come first: a worker finishes the task it is on, joins the job, and takes
+// queued tasks again afterwards, so the same workers serve both and one process keeps one set of
+// threads. The split keeps run()'s contract (every thread, fn(index, count), no allocation)
+// untouched for kernels, and keeps a long-lived prefetcher from holding every worker hostage: a
+// loader submits one task per sample, never a loop that owns a thread.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -46,6 +57,12 @@ class ThreadPool {
   // Calls fn(thread_index, thread_count) once on each of the pool's threads (the caller is thread
   // 0) and returns when all calls have returned. `fn` is borrowed for the duration of the call;
   // nothing is allocated.
+  // Queues task() to run once on a worker thread and returns at once. A pool of one thread has no
+  // worker: the task then runs on the caller's thread before submit() returns. A task must not
+  // call run() on its pool (deadlock: run() waits for the worker the task occupies) and must not
+  // throw. The destructor runs the tasks still queued before the workers stop.
+  void submit(std::function<void()> task);
+
   template <typename Fn>
   void run(Fn&& fn) {
     using F = std::remove_reference_t<Fn>;
@@ -68,6 +85,7 @@ class ThreadPool {
   std::condition_variable start_cv_;
   std::condition_variable done_cv_;
   Job job_;
+  std::deque<std::function<void()>> tasks_;
   uint64_t generation_ = 0;
   int pending_ = 0;
   bool stopping_ = false;

@@ -27,8 +27,8 @@ int report_error(const Status& status) {
   std::cerr << "gramlite: error: " << status.message() << "\n";
   switch (status.code()) {
     case StatusCode::kInvalidArgument: return 2;
-    case StatusCode::kNotFound:
-    case StatusCode::kIoError: return 3;
+    case StatusCode::kNotFound: return 3;  // a missing file; other refusals of the OS (disk full) are 1
+
     case StatusCode::kCorruptData:
     case StatusCode::kUnsupported: return 4;
     default: return 1;
@@ -102,6 +102,19 @@ CLI::Validator seed_number() {
         return std::string();
       },
       "SEED");
+}
+
+CLI::Validator finite_range(double lowest, double highest) {
+  return CLI::Validator(
+      [lowest, highest](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value) || value < lowest || value > highest) {
+          return "must be a number in [" + CLI::detail::to_string(lowest) + ", " + CLI::detail::to_string(highest) +
+                 "], got '" + text + "'";
+        }
+        return std::string();
+      },
+      "FLOAT in [" + CLI::detail::to_string(lowest) + " - " + CLI::detail::to_string(highest) + "]");
 }
 
 namespace {

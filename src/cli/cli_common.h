@@ -36,6 +36,10 @@ CLI::Validator non_negative_number();
 // A seed: decimal digits only, 0 .. 2^64-1 (CLI11 alone turns "-1" and 2^64 into 2^64-1).
 CLI::Validator seed_number();
 
+// A finite number in [lowest, highest]. CLI::Range lets "nan" through (every comparison with NaN
+// is false).
+CLI::Validator finite_range(double lowest, double highest);
+
 // A progress indicator: a bar with ETA redrawn in place on a terminal, a plain line at most every 5 s when
 // stderr is not a terminal (CI logs). Silent when `enabled` is false.
 class Progress {

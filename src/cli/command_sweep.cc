@@ -18,10 +18,10 @@
 #include "cli/commands.h"
 #include "cli/evaluation.h"
 #include "cli/training_job.h"
-#include "format/atomic_file.h"
 #include "report/svg_plot.h"
 #include "report/sweep_table.h"
 #include "train/threads.h"
+#include "base/atomic_file.h"
 
 namespace gramlite::cli {
 namespace {
@@ -98,7 +98,7 @@ Result<std::vector<Row>> read_rows(const std::string& path) {
 Status write_rows(const std::string& path, const std::vector<Row>& rows) {
   std::string text = std::string(kCsvHeader) + "\n";
   for (const Row& row : rows) text += row.line + "\n";
-  return format::write_text_file_atomically(path, text);
+  return write_text_file_atomically(path, text);
 }
 
 std::string csv_number(double v) {
@@ -211,7 +211,7 @@ int sweep_finetune(const SweepFlags& flags) {
       str_cat("fine-tuning ", flags.train.arch.empty() ? flags.train.pretrained : flags.train.arch, " (", flags.runs,
               " runs per fraction)"),
       "fraction of backbone layers trained", "accuracy (mean +- sd)", {test, val}, 0.0, 1.0);
-  if (Status s = format::write_text_file_atomically(svg_path, svg); !s.ok()) {
+  if (Status s = write_text_file_atomically(svg_path, svg); !s.ok()) {
     return report_error(s);
   }
   std::cout << "\ntable " << csv_path << "\nplot  " << svg_path << "\n";

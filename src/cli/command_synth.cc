@@ -5,6 +5,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "base/temp_paths.h"
+#include "base/thread_pool.h"
 #include "data/synth/tile_dataset_writer.h"
 #include "data/synth_slide/synthetic_slide.h"
 
@@ -14,6 +15,12 @@ namespace {
 struct TilesFlags {
   data::synth::TileDatasetOptions options;
   std::vector<double> split{0.8, 0.1, 0.1};
+  int threads = 1;
+};
+
+struct SlideFlags {
+  data::synth_slide::SyntheticSlideOptions options;
+  int threads = 1;
 };
 
 int write_tiles(TilesFlags& flags) {
@@ -27,7 +34,8 @@ int write_tiles(TilesFlags& flags) {
     if (!progress) progress = std::make_unique<Progress>("synth tiles", total);
     progress->update(done);
   };
-  auto summary = data::synth::write_tile_dataset(flags.options);
+  ThreadPool pool(flags.threads);
+  auto summary = data::synth::write_tile_dataset(flags.options, &pool);
   if (progress) progress->finish();
   if (!summary.ok()) return report_error(summary.status());
   std::cout << "wrote " << summary->total_tiles << " tiles to " << summary->out_dir << " (train "
@@ -38,8 +46,10 @@ int write_tiles(TilesFlags& flags) {
   return 0;
 }
 
-int write_slide(const data::synth_slide::SyntheticSlideOptions& options) {
-  auto files = data::synth_slide::write_synthetic_slide(options);
+int write_slide(const SlideFlags& flags) {
+  const data::synth_slide::SyntheticSlideOptions& options = flags.options;
+  ThreadPool pool(flags.threads);
+  auto files = data::synth_slide::write_synthetic_slide(options, &pool);
   if (!files.ok()) return report_error(files.status());
   std::cout << "wrote " << files->slide_path << " (" << options.width << " x " << options.height << " px, "
             << files->level_count << " levels, " << options.microns_per_pixel << " um/px)\n"
@@ -64,13 +74,15 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   t->add_option("--size", tiles->options.size, "Tile side in pixels")->check(CLI::Range(32, 4096));
   t->add_option("--seed", tiles->options.seed, "Seed: same seed, same bytes")->check(seed_number());
   t->add_option("--split", tiles->split, "Train,val,test fractions")->delimiter(',')->expected(3);
-  t->add_option("--difficulty", tiles->options.difficulty.level, "0 (easy) .. 1 (hard, the default for tile datasets)")->check(CLI::Range(0.0, 1.0));
+  t->add_option("--difficulty", tiles->options.difficulty.level, "0 (easy) .. 1 (hard, the default for tile datasets)")
+      ->check(finite_range(0.0, 1.0));
   t->add_option("--format", tiles->options.image_format, "png or jpg")->check(CLI::IsMember({"png", "jpg"}));
-  t->add_option("--threads", tiles->options.threads, "Worker threads (the files do not depend on it)")
+  t->add_option("--threads", tiles->threads, "Worker threads (the files do not depend on it)")
       ->check(CLI::Range(1, 256));
   t->callback([tiles, &exit_code] { exit_code = write_tiles(*tiles); });
 
-  auto slide = std::make_shared<data::synth_slide::SyntheticSlideOptions>();
+  auto slide_flags = std::make_shared<SlideFlags>();
+  data::synth_slide::SyntheticSlideOptions* slide = &slide_flags->options;
   CLI::App* s = synth->add_subcommand("slide", "Write a tiled, pyramidal, JPEG-compressed TIFF smear with ground truth");
   s->add_option("--out", slide->output_path, "The .tiff to write (labels and regions go next to it)")->required();
   s->add_option("--width", slide->width, "Level-0 width in pixels")->check(positive_number());
@@ -81,8 +93,9 @@ void add_synth_command(CLI::App& app, int& exit_code) {
   s->add_option("--jpeg-quality", slide->jpeg_quality, "JPEG quality")->check(CLI::Range(1, 100));
   s->add_option("--label-tile-size", slide->label_tile_size, "Level-0 pixels per label-map pixel")
       ->check(positive_number());
-  s->add_option("--threads", slide->threads, "Rendering threads")->check(CLI::Range(1, 256));
-  s->callback([slide, &exit_code] { exit_code = write_slide(*slide); });
+  s->add_option("--threads", slide_flags->threads, "Rendering threads (the files do not depend on them)")
+      ->check(CLI::Range(1, 256));
+  s->callback([slide_flags, &exit_code] { exit_code = write_slide(*slide_flags); });
 }
 
 }  // namespace gramlite::cli

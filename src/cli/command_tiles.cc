@@ -6,6 +6,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "base/temp_paths.h"
+#include "base/thread_pool.h"
 #include "data/wsi/export_tiles.h"
 
 namespace gramlite::cli {
@@ -17,12 +18,14 @@ struct TilesFlags {
   data::wsi::ExportOptions options;
   bool keep_background = false;
   bool pad_edges = false;
+  int threads = 1;
 };
 
 int export_slide_tiles(TilesFlags& flags) {
   flags.options.tiling.reject_background = !flags.keep_background;
   flags.options.tiling.edge_tiles = flags.pad_edges ? data::wsi::EdgeTiles::kPadWhite : data::wsi::EdgeTiles::kDrop;
-  auto summary = data::wsi::export_tiles(flags.slide, flags.out, flags.options);
+  ThreadPool pool(flags.threads);
+  auto summary = data::wsi::export_tiles(flags.slide, flags.out, flags.options, &pool);
   if (!summary.ok()) return report_error(summary.status());
   const data::wsi::TileGrid& grid = summary->tiling.grid;
   // The tiler never upsamples and cannot scale a slide of unknown resolution: say so rather than
@@ -75,15 +78,15 @@ void add_tiles_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--pad-edges", flags->pad_edges, "Keep partial edge tiles, padded with white (default: drop them)");
   cmd->add_flag("--keep-background", flags->keep_background, "Do not reject background tiles");
   cmd->add_option("--min-tissue", tiling.background.min_tissue_fraction, "Smear fraction a tile needs to be kept")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_range(0.0, 1.0));
   cmd->add_option("--saturation", tiling.background.saturation_threshold,
                   "Saturation threshold (with --no-otsu; otherwise the floor under Otsu's)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(finite_range(0.0, 1.0));
   cmd->add_flag("--no-otsu{false}", tiling.background.use_otsu, "Use the fixed saturation threshold");
   cmd->add_option("--od", tiling.background.optical_density_threshold, "Optical-density threshold")
       ->check(non_negative_number());
   cmd->add_flag("--write-rejected", flags->options.write_rejected, "Also write PNGs of background tiles");
-  cmd->add_option("--threads", tiling.threads, "Threads reading tiles")->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", flags->threads, "Threads reading tiles")->check(CLI::Range(1, 256));
   cmd->callback([flags, &exit_code] { exit_code = export_slide_tiles(*flags); });
 }
 

@@ -1,15 +1,10 @@
-// A read-only view of bytes someone else owns: how the encoder hands the pieces of a file to the
-// writer without copying weights.
+// format::ByteSpan is base's ByteSpan (base/byte_span.h), the type the atomic writer takes.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
+#include "base/byte_span.h"
 
 namespace gramlite::format {
 
-struct ByteSpan {
-  const uint8_t* data = nullptr;
-  size_t size = 0;
-};
+using ByteSpan = ::gramlite::ByteSpan;
 
 }  // namespace gramlite::format

@@ -1,6 +1,6 @@
 #include "format/model_file.h"
 
-#include "format/atomic_file.h"
+#include "base/atomic_file.h"
 #include "format/header.h"
 #include "format/mapped_file.h"
 #include "format/model_decoder.h"

@@ -5,7 +5,7 @@
 #include <iterator>
 #include <memory>
 
-#include "format/atomic_file.h"
+#include "base/atomic_file.h"
 #include "format/checksum.h"
 #include "format/model_file.h"
 #include "base/byte_reader.h"
@@ -118,7 +118,7 @@ Result<std::vector<uint8_t>> serialize_checkpoint(const Checkpoint& checkpoint) 
 
 Status save_checkpoint(const std::string& path, const Checkpoint& checkpoint) {
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, serialize_checkpoint(checkpoint));
-  return format::write_file_atomically(path, {format::ByteSpan{bytes.data(), bytes.size()}})
+  return write_file_atomically(path, {ByteSpan{bytes.data(), bytes.size()}})
       .with_context(str_cat("checkpoint '", path, "'"));
 }
 

@@ -3,7 +3,7 @@
 // A checkpoint holds the model being trained (a complete gramlite model file, BatchNorms unfolded),
 // the best model so far, the trainer's state as JSON (epoch, history, best result, early-stopping counter, the options
 // that must not change on resume), the optimizer's state tensors and the dropout generator's state.
-// It is written atomically (format::write_file_atomically), so a process killed while writing
+// It is written atomically (base/atomic_file.h), so a process killed while writing
 // leaves the previous checkpoint intact. The layout is in docs/training.md.
 #pragma once
 

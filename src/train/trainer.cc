@@ -10,7 +10,7 @@
 #include <c10/core/GradMode.h>
 #include <nlohmann/json.hpp>
 
-#include "format/atomic_file.h"
+#include "base/atomic_file.h"
 #include "format/model_file.h"
 #include "ir/passes.h"
 #include "train/checkpoint.h"
@@ -341,13 +341,13 @@ Status Trainer::save_model(const ir::Graph& graph, const std::string& path) cons
 
 Status Trainer::write_logs() const {
   if (!options_.log_csv_path.empty()) {
-    GRAMLITE_RETURN_IF_ERROR(format::write_text_file_atomically(options_.log_csv_path, format_csv(state_.history)));
+    GRAMLITE_RETURN_IF_ERROR(write_text_file_atomically(options_.log_csv_path, format_csv(state_.history)));
   }
   if (!options_.log_json_path.empty()) {
     json log = {{"settings", json::parse(options_.fingerprint_json)}, {"best_epoch", state_.best_epoch},
                 {"early_stopped", state_.early_stopped}, {"epochs", json::array()}};
     for (const EpochRecord& r : state_.history) log["epochs"].push_back(record_to_json(r));
-    GRAMLITE_RETURN_IF_ERROR(format::write_text_file_atomically(options_.log_json_path, log.dump(2) + "\n"));
+    GRAMLITE_RETURN_IF_ERROR(write_text_file_atomically(options_.log_json_path, log.dump(2) + "\n"));
   }
   return Status::Ok();
 }

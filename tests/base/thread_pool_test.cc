@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -115,6 +118,75 @@ TEST(ThreadPool, ConcurrentCallersAreSerialised) {
   b.join();
   EXPECT_FALSE(overlapped.load());
   EXPECT_EQ(total.load(), 2 * 300 * 3 * 3);
+}
+
+
+TEST(ThreadPoolSubmit, TasksRunOnWorkersWhileTheCallerContinues) {
+  ThreadPool pool(3);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool release = false;
+  int finished = 0;
+  bool ran_on_caller = false;
+  for (int i = 0; i < 2; ++i) {
+    pool.submit([&] {
+      std::unique_lock<std::mutex> lock(mutex);
+      if (std::this_thread::get_id() == caller) ran_on_caller = true;
+      cv.wait(lock, [&] { return release; });  // blocks until the caller, still running, lets go
+      ++finished;
+      cv.notify_all();
+    });
+  }
+  // submit() returned although both tasks are blocked: they run beside the caller.
+  std::unique_lock<std::mutex> lock(mutex);
+  EXPECT_EQ(finished, 0);
+  release = true;
+  cv.notify_all();
+  cv.wait(lock, [&] { return finished == 2; });
+  EXPECT_FALSE(ran_on_caller);
+}
+
+TEST(ThreadPoolSubmit, PoolOfOneRunsTheTaskOnTheCaller) {
+  ThreadPool pool(1);
+  const std::thread::id caller = std::this_thread::get_id();
+  bool ran = false;
+  pool.submit([&] {
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+    ran = true;
+  });
+  EXPECT_TRUE(ran);
+}
+
+TEST(ThreadPoolSubmit, DestructorRunsEveryQueuedTask) {
+  std::atomic<int> done{0};
+  {
+    ThreadPool pool(2);
+    for (int i = 0; i < 500; ++i) pool.submit([&] { done++; });
+  }
+  EXPECT_EQ(done.load(), 500);
+}
+
+TEST(ThreadPoolSubmit, JobsAndTasksShareTheWorkers) {
+  // A run() job waits for the task a worker is on, takes every thread, and tasks go on after.
+  ThreadPool pool(4);
+  std::atomic<int> tasks_done{0};
+  std::atomic<int64_t> job_total{0};
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < 3; ++i) pool.submit([&] { tasks_done++; });
+    std::vector<std::atomic<int>> calls(4);
+    for (auto& c : calls) c = 0;
+    pool.run([&](int index, int count) {
+      EXPECT_EQ(count, 4);
+      calls[static_cast<size_t>(index)]++;
+      job_total++;
+    });
+    for (auto& c : calls) EXPECT_EQ(c.load(), 1);
+  }
+  EXPECT_EQ(job_total.load(), 200 * 4);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (tasks_done.load() < 600 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(tasks_done.load(), 600);
 }
 
 }  // namespace

@@ -31,8 +31,8 @@ class TrainerTest : public ::testing::Test {
     options.size = 64;
     options.seed = 11;
     options.split_fractions = {0.6, 0.2, 0.2};
-    options.threads = 2;
-    auto written = data::synth::write_tile_dataset(options);
+    ThreadPool pool(2);
+    auto written = data::synth::write_tile_dataset(options, &pool);
     ASSERT_TRUE(written.ok()) << written.status().message();
   }
   static void TearDownTestSuite() {

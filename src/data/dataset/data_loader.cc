@@ -1,5 +1,6 @@
 #include "data/dataset/data_loader.h"
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 #include <numeric>
@@ -19,47 +20,60 @@ struct DataLoader::Slot {
   std::vector<Status> statuses;
 };
 
-Result<std::unique_ptr<DataLoader>> DataLoader::create(const FolderDataset& dataset, DataLoaderOptions options) {
-  return create(dataset.samples, std::move(options));
-}
+namespace {
 
-Result<std::unique_ptr<DataLoader>> DataLoader::create(std::vector<DatasetSample> samples, DataLoaderOptions options) {
+Status validate(const std::vector<DatasetSample>& samples, const DataLoaderOptions& options) {
   if (samples.empty()) return invalid_argument("data loader: the dataset is empty");
   if (options.batch_size < 1) return invalid_argument("data loader: batch size must be at least 1");
   if (options.workers < 1) return invalid_argument("data loader: at least one worker is needed");
   if (options.prefetch_batches < 1) return invalid_argument("data loader: prefetch must be at least one batch");
   GRAMLITE_RETURN_IF_ERROR(options.input.validate());
-  GRAMLITE_RETURN_IF_ERROR(options.augmentation.validate());
+  return options.augmentation.validate();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DataLoader>> DataLoader::create(std::vector<DatasetSample> samples, DataLoaderOptions options,
+                                                       ThreadPool* pool) {
+  GRAMLITE_RETURN_IF_ERROR(validate(samples, options));
+  return std::unique_ptr<DataLoader>(new DataLoader(std::move(samples), std::move(options), pool, nullptr));
+}
+
+Result<std::unique_ptr<DataLoader>> DataLoader::create(const FolderDataset& dataset, DataLoaderOptions options,
+                                                       ThreadPool* pool) {
+  return create(dataset.samples, std::move(options), pool);
+}
+
+Result<std::unique_ptr<DataLoader>> DataLoader::create(std::vector<DatasetSample> samples, DataLoaderOptions options) {
+  GRAMLITE_RETURN_IF_ERROR(validate(samples, options));
+  std::unique_ptr<ThreadPool> pool;
   try {
-    return std::unique_ptr<DataLoader>(new DataLoader(std::move(samples), std::move(options)));
+    pool = std::make_unique<ThreadPool>(options.workers + 1);
   } catch (const std::system_error& e) {
     return internal_error("data loader: cannot start worker threads: ", e.what());
   }
+  ThreadPool* borrowed = pool.get();
+  return std::unique_ptr<DataLoader>(new DataLoader(std::move(samples), std::move(options), borrowed, std::move(pool)));
 }
 
-DataLoader::DataLoader(std::vector<DatasetSample> samples, DataLoaderOptions options)
-    : samples_(std::move(samples)), options_(std::move(options)) {
-  try {
-    for (int i = 0; i < options_.workers; ++i) workers_.emplace_back([this] { worker_main(); });
-  } catch (...) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : workers_) t.join();
-    throw;
-  }
+Result<std::unique_ptr<DataLoader>> DataLoader::create(const FolderDataset& dataset, DataLoaderOptions options) {
+  return create(dataset.samples, std::move(options));
 }
+
+DataLoader::DataLoader(std::vector<DatasetSample> samples, DataLoaderOptions options, ThreadPool* pool,
+                       std::unique_ptr<ThreadPool> owned_pool)
+    : samples_(std::move(samples)),
+      options_(std::move(options)),
+      owned_pool_(std::move(owned_pool)),
+      pool_(pool),
+      max_tasks_(pool == nullptr ? 0 : std::min(options_.workers, pool->thread_count() - 1)) {}
 
 DataLoader::~DataLoader() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  work_cv_.notify_all();
-  ready_cv_.notify_all();
-  for (auto& t : workers_) t.join();  // each finishes at most the one image it is building
+  std::unique_lock<std::mutex> lock(mutex_);
+  stopping_ = true;
+  // Queued tasks still run (the pool drains its queue) and end at once; the ones building a
+  // sample finish that one image.
+  ready_cv_.wait(lock, [this] { return tasks_ == 0 && in_flight_ == 0; });
 }
 
 int64_t DataLoader::batches_per_epoch() const {
@@ -90,43 +104,60 @@ void DataLoader::start_epoch(int64_t epoch) {
   next_batch_ = 0;
   epoch_ = epoch;
   epoch_stats_ = LoaderStats{};
-  lock.unlock();
-  work_cv_.notify_all();
+  schedule(lock);
 }
 
-void DataLoader::worker_main() {
-  std::unique_lock<std::mutex> lock(mutex_);
+bool DataLoader::can_claim(int64_t up_to_batch) const {
+  return !stopping_ && next_position_ < planned_samples_ && next_position_ / options_.batch_size <= up_to_batch;
+}
+
+void DataLoader::build_claimed(std::unique_lock<std::mutex>& lock) {
   const int64_t batch_size = options_.batch_size;
-  while (true) {
-    work_cv_.wait(lock, [&] {
-      return stopping_ ||
-             (next_position_ < planned_samples_ && next_position_ / batch_size < next_batch_ + options_.prefetch_batches);
-    });
-    if (stopping_) return;
-    const int64_t position = next_position_++;
-    const int64_t batch = position / batch_size;
-    std::unique_ptr<Slot>& slot = slots_[batch];
-    if (!slot) {
-      slot = std::make_unique<Slot>();
-      slot->count = static_cast<int>(std::min(batch_size, planned_samples_ - batch * batch_size));
-      slot->remaining = slot->count;
-      slot->images.resize(static_cast<size_t>(slot->count) * options_.input.tensor_size());
-      slot->labels.resize(slot->count);
-      slot->paths.resize(slot->count);
-      slot->sample_indices.resize(slot->count);
-      slot->statuses.resize(slot->count);
-    }
-    Slot& target = *slot;  // stays put: slots are only erased by the consumer once complete
-    const int index_in_batch = static_cast<int>(position - batch * batch_size);
-    target.sample_indices[index_in_batch] = order_[position];
-    const int64_t epoch = epoch_;
-    ++in_flight_;
-    lock.unlock();
-    build_sample(target, index_in_batch, epoch);
-    lock.lock();
-    --in_flight_;
-    if (--target.remaining == 0 || in_flight_ == 0) ready_cv_.notify_all();
+  const int64_t position = next_position_++;
+  const int64_t batch = position / batch_size;
+  std::unique_ptr<Slot>& slot = slots_[batch];
+  if (!slot) {
+    slot = std::make_unique<Slot>();
+    slot->count = static_cast<int>(std::min(batch_size, planned_samples_ - batch * batch_size));
+    slot->remaining = slot->count;
+    slot->images.resize(static_cast<size_t>(slot->count) * options_.input.tensor_size());
+    slot->labels.resize(slot->count);
+    slot->paths.resize(slot->count);
+    slot->sample_indices.resize(slot->count);
+    slot->statuses.resize(slot->count);
   }
+  Slot& target = *slot;  // stays put: slots are only erased by the consumer once complete
+  const int index_in_batch = static_cast<int>(position - batch * batch_size);
+  target.sample_indices[index_in_batch] = order_[position];
+  const int64_t epoch = epoch_;
+  ++in_flight_;
+  lock.unlock();
+  build_sample(target, index_in_batch, epoch);
+  lock.lock();
+  --in_flight_;
+  --target.remaining;
+  ready_cv_.notify_all();
+}
+
+void DataLoader::schedule(std::unique_lock<std::mutex>& /*lock*/) {
+  // Claimable positions within the prefetch window, less the tasks already on their way.
+  const int64_t window_end =
+      std::min(planned_samples_, (next_batch_ + options_.prefetch_batches) * options_.batch_size);
+  int64_t room = std::max<int64_t>(0, window_end - next_position_) - tasks_;
+  while (!stopping_ && tasks_ < max_tasks_ && room > 0) {
+    ++tasks_;
+    --room;
+    pool_->submit([this] { background_task(); });  // max_tasks_ > 0: the pool has workers, so this never runs inline
+  }
+}
+
+void DataLoader::background_task() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  // One sample per task, so that a run() job on the same pool waits for one image at most.
+  if (can_claim(next_batch_ + options_.prefetch_batches - 1)) build_claimed(lock);
+  --tasks_;
+  schedule(lock);
+  ready_cv_.notify_all();
 }
 
 void DataLoader::build_sample(Slot& slot, int64_t index_in_batch, int64_t epoch) {
@@ -156,16 +187,22 @@ std::optional<Batch> DataLoader::next() {
   while (true) {
     if (epoch_ < 0 || stopping_ || next_batch_ >= planned_batches_) return std::nullopt;
     const int64_t index = next_batch_;
-    ready_cv_.wait(lock, [&] {
+    schedule(lock);
+    while (true) {
       const auto it = slots_.find(index);
-      return stopping_ || (it != slots_.end() && it->second->remaining == 0);
-    });
-    if (stopping_) return std::nullopt;
+      if (stopping_) return std::nullopt;
+      if (it != slots_.end() && it->second->remaining == 0) break;
+      if (can_claim(index)) {
+        build_claimed(lock);  // help with the batch asked for rather than wait for it
+      } else {
+        ready_cv_.wait(lock);
+      }
+    }
     std::unique_ptr<Slot> slot = std::move(slots_[index]);
     slots_.erase(index);
     ++next_batch_;
+    schedule(lock);  // the window moved: tasks may start the next batch
     lock.unlock();
-    work_cv_.notify_all();  // the window moved: workers may start the next batch
 
     // Compact out the samples that failed, keeping batch order.
     Batch batch;

@@ -13,8 +13,12 @@
 // batch whose every image failed is not returned), reported through `on_skip` and counted in
 // stats(). The loader never throws and never crashes on input data.
 //
-// Threads: the loader owns its workers (they live as long as the loader, and wait between
-// epochs); the destructor stops them mid-epoch and joins. One consumer thread calls
+// Threads are injected: samples are built by background tasks on a borrowed ThreadPool
+// (ThreadPool::submit, one task per sample, at most `workers` at once), so one process keeps one
+// set of worker threads that the runtime's kernels share. The consumer helps too: when the batch
+// it asks for is not complete, next() builds that batch's unclaimed samples on its own thread, so
+// a pool busy with other jobs (or no pool at all: nullptr) never stalls it. The destructor stops
+// mid-epoch and waits for the loader's tasks in flight. One consumer thread calls
 // start_epoch()/next().
 #pragma once
 
@@ -26,10 +30,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "data/dataset/augmentation.h"
 #include "data/dataset/folder_dataset.h"
 #include "data/dataset/transforms.h"
@@ -41,11 +45,11 @@ struct DataLoaderOptions {
   bool shuffle = true;
   uint64_t seed = 0;
   bool drop_last = false;  // leave out the last batch when it would be smaller than batch_size
-  int workers = 2;           // >= 1 threads building samples
+  int workers = 2;           // >= 1: samples built at once in the background (bounded by the pool)
   int prefetch_batches = 2;  // >= 1 batches built or building ahead of the consumer
   ModelInput input;
   AugmentationOptions augmentation = AugmentationOptions::none();
-  // Called once per skipped file, from a worker thread (calls are serialised). Empty: one line
+  // Called once per skipped file, from a pool or the consumer thread (calls are serialised). Empty: one line
   // "gramlite: warning: skipping ..." on stderr.
   std::function<void(const std::string& path, const Status& why)> on_skip;
 };
@@ -71,10 +75,18 @@ struct LoaderStats {
 
 class DataLoader {
  public:
-  // Validates the options and starts the workers (idle until start_epoch).
+  // Validates the options. `pool` is borrowed and must outlive the loader; its worker threads
+  // (thread_count() - 1 of them) build samples in the background. nullptr, or a pool of one
+  // thread, builds every sample on the consumer's thread inside next().
+  static Result<std::unique_ptr<DataLoader>> create(std::vector<DatasetSample> samples, DataLoaderOptions options,
+                                                    ThreadPool* pool);
+  static Result<std::unique_ptr<DataLoader>> create(const FolderDataset& dataset, DataLoaderOptions options,
+                                                    ThreadPool* pool);
+  // For a caller without a process pool: the loader owns one of options.workers background
+  // threads (plus the consumer's).
   static Result<std::unique_ptr<DataLoader>> create(std::vector<DatasetSample> samples, DataLoaderOptions options);
   static Result<std::unique_ptr<DataLoader>> create(const FolderDataset& dataset, DataLoaderOptions options);
-  ~DataLoader();  // stops and joins the workers, also mid-epoch
+  ~DataLoader();  // stops, also mid-epoch, and waits for the loader's tasks in flight
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
 
@@ -93,31 +105,38 @@ class DataLoader {
 
  private:
   struct Slot;
-  DataLoader(std::vector<DatasetSample> samples, DataLoaderOptions options);
-  void worker_main();
-  // Builds sample `position` of the current order into its slot (no lock held).
-  void build_sample(Slot& slot, int64_t position, int64_t epoch);
+  DataLoader(std::vector<DatasetSample> samples, DataLoaderOptions options, ThreadPool* pool,
+             std::unique_ptr<ThreadPool> owned_pool);
+  // The helpers below run with mutex_ held (`lock`); build_claimed releases it while building.
+  bool can_claim(int64_t up_to_batch) const;
+  void build_claimed(std::unique_lock<std::mutex>& lock);  // claims next_position_ and builds it
+  void schedule(std::unique_lock<std::mutex>& lock);       // submits tasks while there is room
+  void background_task();
+  // Builds sample `index_in_batch` of `slot` (no lock held).
+  void build_sample(Slot& slot, int64_t index_in_batch, int64_t epoch);
   void abandon_epoch(std::unique_lock<std::mutex>& lock);
 
   const std::vector<DatasetSample> samples_;
   const DataLoaderOptions options_;
+  std::unique_ptr<ThreadPool> owned_pool_;  // only for the pool-less create()
+  ThreadPool* const pool_;
+  const int max_tasks_;  // background tasks at once: min(workers, the pool's worker threads)
 
   mutable std::mutex mutex_;  // guards everything below
-  std::condition_variable work_cv_;   // workers wait here for work or stop
-  std::condition_variable ready_cv_;  // the consumer waits here for a finished batch; abandon_epoch for in_flight_
+  std::condition_variable ready_cv_;  // a sample finished or a task ended: next(), abandon_epoch, the destructor wait here
   std::vector<int64_t> order_;        // this epoch's sample order (dataset indices)
   int64_t epoch_ = -1;
   int64_t planned_samples_ = 0;  // positions of order_ that belong to batches (drop_last)
   int64_t planned_batches_ = 0;
-  int64_t next_position_ = 0;    // next position a worker claims
+  int64_t next_position_ = 0;    // next position to claim
   int64_t next_batch_ = 0;       // next batch the consumer takes
-  int in_flight_ = 0;            // samples being built right now
+  int in_flight_ = 0;            // samples being built right now (by tasks or the consumer)
+  int tasks_ = 0;                // background tasks submitted and not yet ended (queued included)
   bool stopping_ = false;
   std::map<int64_t, std::unique_ptr<Slot>> slots_;  // batches being built or waiting, by index
   LoaderStats epoch_stats_;
   LoaderStats total_stats_;
   std::mutex skip_mutex_;  // serialises on_skip calls
-  std::vector<std::thread> workers_;
 };
 
 }  // namespace gramlite::data

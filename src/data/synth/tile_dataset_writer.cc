@@ -11,11 +11,11 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <thread>
 
 #include "data/synth/field_objects.h"
 #include "data/synth/field_renderer.h"
 #include "data/synth/synth_random.h"
+#include "base/atomic_file.h"
 #include "base/temp_paths.h"
 
 namespace gramlite::data::synth {
@@ -67,13 +67,17 @@ std::string csv_row(const std::string& file, const char* split, const std::strin
   return row + "\n";
 }
 
+// Every file goes into the temporary folder under the temp write lock, so that an interrupt
+// removing the folder never races with it (base/temp_paths.h).
 Status write_file(const fs::path& path, const void* data, size_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return io_error("cannot create '", path.string(), "'");
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  out.close();
-  if (!out) return io_error("cannot write '", path.string(), "'");
-  return Status::Ok();
+  return write_under_temp_lock(path.string(), [&] {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out) return io_error("cannot create '", path.string(), "'");
+    out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
+    out.close();
+    if (!out) return io_error("cannot write '", path.string(), "'");
+    return Status::Ok();
+  });
 }
 
 Status write_image(const fs::path& path, const RgbImage& image, bool jpeg) {
@@ -107,7 +111,6 @@ Result<Plan> check_options(const TileDatasetOptions& o) {
   if (o.out_dir.empty()) return invalid_argument("tile dataset: no output folder given");
   if (o.per_class < 1) return invalid_argument("tile dataset: per_class must be at least 1 (got ", o.per_class, ")");
   if (o.size < 32 || o.size > 4096) return invalid_argument("tile dataset: size must be 32..4096 pixels (got ", o.size, ")");
-  if (o.threads < 1 || o.threads > 256) return invalid_argument("tile dataset: threads must be 1..256 (got ", o.threads, ")");
   if (!(o.difficulty.level >= 0 && o.difficulty.level <= 1)) {
     return invalid_argument("tile dataset: difficulty must be in [0, 1] (got ", o.difficulty.level, ")");
   }
@@ -213,37 +216,32 @@ Result<SyntheticTile> make_tile(TileTask task, int label_index, int64_t index, i
   return tile;
 }
 
-Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options) {
+Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options, ThreadPool* pool) {
   GRAMLITE_ASSIGN_OR_RETURN(const Plan plan, check_options(options));
   fs::path out_dir = fs::path(options.out_dir).lexically_normal();
-  if (!out_dir.has_filename()) out_dir = out_dir.parent_path();  // "out/" -> "out", so the sibling is "out.gramlite-partial"
+  if (!out_dir.has_filename()) out_dir = out_dir.parent_path();  // "out/" -> "out": the temporary is its sibling
   if (out_dir.empty() || out_dir.filename() == "." || out_dir.filename() == "..") {
     return invalid_argument("tile dataset: '", options.out_dir, "' does not name a folder to create");
   }
-  const fs::path partial = fs::path(out_dir.string() + ".gramlite-partial");
   std::error_code ec;
   if (fs::exists(out_dir, ec)) {
     if (!fs::is_directory(out_dir, ec) || !fs::is_empty(out_dir, ec)) {
       return invalid_argument("tile dataset: '", out_dir.string(), "' already exists and is not an empty folder");
     }
   }
-  fs::remove_all(partial, ec);  // a leftover of an interrupted run of ours
-  // Whatever goes wrong from here on (an error, an exception), the partial folder goes too.
-  struct RemovePartial {
-    const fs::path& dir;
-    bool keep = false;
-    ~RemovePartial() {
-      std::error_code ignored;
-      if (!keep) fs::remove_all(dir, ignored);
-    }
-  } remove_partial{partial};
-  const ScopedTempPath interrupt_cleanup(partial.string());  // see base/temp_paths.h
+  // Whatever goes wrong from here on (an error, an exception, an interrupt), the temporary
+  // folder goes too (base/atomic_file.h).
+  GRAMLITE_ASSIGN_OR_RETURN(PendingFolder folder, PendingFolder::create(out_dir.string()));
+  const fs::path partial = folder.temp_path();
   const int class_count = static_cast<int>(plan.classes.size());
   const char* extension = plan.jpeg ? ".jpg" : ".png";
   for (const char* split : kSplitNames) {
     for (const std::string& label : plan.classes) {
-      fs::create_directories(partial / split / label, ec);
-      if (ec) return io_error("tile dataset: cannot create '", (partial / split / label).string(), "': ", ec.message());
+      const fs::path class_dir = partial / split / label;
+      GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(class_dir.string(), [&] {
+        fs::create_directories(class_dir, ec);
+        return ec ? io_error("tile dataset: cannot create '", class_dir.string(), "': ", ec.message()) : Status::Ok();
+      }));
     }
   }
 
@@ -257,7 +255,9 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
   Status first_error;
   int64_t done = 0;
 
-  auto worker = [&] {
+  // Tiles are claimed one at a time by whichever thread is free; each tile's file and manifest
+  // row depend only on its index, so the output does not depend on the pool.
+  auto worker = [&](int /*thread_index*/, int /*thread_count*/) {
     for (int64_t job = next++; job < total && !failed; job = next++) {
       const int label_index = static_cast<int>(job / options.per_class);
       const int64_t index = job % options.per_class;
@@ -267,7 +267,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
       std::snprintf(name, sizeof name, "_%06" PRId64, index);
       const std::string relative = std::string(kSplitNames[split]) + "/" + label + "/" + label + name + extension;
       Status status;
-      try {  // an exception escaping a std::thread would call std::terminate
+      try {  // an exception escaping a pool thread would call std::terminate
         Result<SyntheticTile> tile =
             make_tile(plan.task, label_index, index, options.size, options.difficulty, options.seed);
         if (tile.ok()) {
@@ -289,18 +289,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
       if (options.progress) options.progress(done, total);
     }
   };
-  std::vector<std::thread> threads;
-  try {
-    for (int t = 1; t < options.threads; ++t) threads.emplace_back(worker);
-    worker();
-  } catch (const std::exception& e) {  // std::system_error when a thread cannot start
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!failed) first_error = internal_error("tile dataset: ", e.what());
-    failed = true;
-  }
-  // Join the threads that did start, also after an exception: destroying a joinable
-  // std::thread calls std::terminate.
-  for (std::thread& t : threads) t.join();
+  run_on_threads(pool, worker);
   if (failed) return first_error.with_context("tile dataset '" + out_dir.string() + "'");
 
   std::string manifest = csv_header();
@@ -333,10 +322,7 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options)
   // dataset.json last: its presence marks the folder complete even before the rename.
   GRAMLITE_RETURN_IF_ERROR(write_file(partial / "dataset.json", json.data(), json.size()));
 
-  if (fs::exists(out_dir, ec)) fs::remove(out_dir, ec);  // the empty folder checked above
-  fs::rename(partial, out_dir, ec);
-  if (ec) return io_error("tile dataset: cannot rename '", partial.string(), "' to '", out_dir.string(), "': ", ec.message());
-  remove_partial.keep = true;
+  GRAMLITE_RETURN_IF_ERROR(folder.commit().with_context("tile dataset"));
   return summary;
 }
 

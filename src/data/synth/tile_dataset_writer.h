@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "data/image.h"
 #include "data/synth/field_spec.h"
 
@@ -51,8 +52,7 @@ struct TileDatasetOptions {
   // "Difficulty for a CNN").
   Difficulty difficulty{1.0f};
   std::string image_format = "png";  // "png" (lossless) or "jpg" (quality 95)
-  int threads = 1;                   // worker threads, 1..256; the files do not depend on it
-  // Called after each tile with (tiles done, total), from worker threads but never concurrently.
+  // Called after each tile with (tiles done, total), from the pool's threads but never concurrently.
   std::function<void(int64_t done, int64_t total)> progress;
 };
 
@@ -63,9 +63,10 @@ struct TileDatasetSummary {
   int64_t total_tiles = 0;
 };
 
-// Writes the dataset under a temporary sibling folder (OUT.gramlite-partial) and renames it to
-// OUT at the end, so a failed or interrupted run never leaves something that looks complete.
-// Same options (threads aside) -> byte-identical files.
-Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options);
+// Writes the dataset under a hidden temporary sibling folder (base/atomic_file.h, PendingFolder)
+// and renames it to OUT at the end, so a failed or interrupted run never leaves something that
+// looks complete. Tiles are rendered on `pool` (borrowed; nullptr = the caller's thread).
+// Same options -> byte-identical files, whatever the pool.
+Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options, ThreadPool* pool = nullptr);
 
 }  // namespace gramlite::data::synth

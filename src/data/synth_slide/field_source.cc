@@ -2,13 +2,9 @@
 
 #include <cmath>
 
-#include "data/synth_slide/placeholder_renderer.h"
-
-#if GRAMLITE_HAVE_DATA_SYNTH
 #include "data/synth/field_renderer.h"
 #include "data/synth/field_spec.h"
 #include "data/synth/stain_style.h"
-#endif
 
 namespace gramlite::data::synth_slide {
 namespace {
@@ -36,8 +32,6 @@ RgbImage render_glass(uint64_t seed, int64_t origin_x, int64_t origin_y, int wid
   }
   return image;
 }
-
-#if GRAMLITE_HAVE_DATA_SYNTH
 
 // Individual organisms per 100 um^2 for synth::render_field (clusters, chains, rods), in the
 // middle of the range sample_field_spec draws from; mixed regions split a similar load.
@@ -70,35 +64,5 @@ Result<RgbImage> render_region(RegionClass region_class, uint64_t seed, double m
   return synth::render_field(spec, seed, origin_x, origin_y, width, height);
 }
 
-#else  // placeholder until gramlite::data_synth is in the build
-
-// Organisms per 100 um^2 (clusters, chains, rods) for each class; mixed carries all three at
-// lower density so that the total load is similar.
-std::array<float, 3> densities(RegionClass region_class) {
-  switch (region_class) {
-    case RegionClass::kCocciClusters: return {1.2f, 0.f, 0.f};
-    case RegionClass::kCocciChains: return {0.f, 1.2f, 0.f};
-    case RegionClass::kRods: return {0.f, 0.f, 3.0f};
-    case RegionClass::kMixed: return {0.5f, 0.5f, 1.2f};
-    case RegionClass::kEmptyGlass: break;
-  }
-  return {0.f, 0.f, 0.f};
-}
-
-}  // namespace
-
-const char* field_source_name() { return "placeholder"; }
-
-Result<RgbImage> render_region(RegionClass region_class, uint64_t seed, double microns_per_pixel, int64_t origin_x,
-                               int64_t origin_y, int width, int height) {
-  if (region_class == RegionClass::kEmptyGlass) return render_glass(seed, origin_x, origin_y, width, height);
-  placeholder::FieldSpec spec;
-  spec.organism_density = densities(region_class);
-  spec.microns_per_pixel = microns_per_pixel;
-  // One seed per class: the class decides which organisms exist, the position where.
-  return placeholder::render_field(spec, seed * 31 + static_cast<uint64_t>(region_class), origin_x, origin_y, width, height);
-}
-
-#endif
 
 }  // namespace gramlite::data::synth_slide

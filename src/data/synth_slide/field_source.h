@@ -1,9 +1,7 @@
 // Pixels for one rectangle of the synthetic slide that lies inside a single label cell.
 //
 // Organism classes come from the synthetic Gram-stain renderer (gramlite::data_synth,
-// synth::render_field, seamless across calls). Until that library is part of the build, a small
-// internal placeholder with the same contract is used (see placeholder_renderer.h); the choice
-// is made at configure time (GRAMLITE_HAVE_DATA_SYNTH) and reported by field_source_name().
+// synth::render_field, seamless across calls); empty glass is drawn here.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +18,7 @@ namespace gramlite::data::synth_slide {
 Result<RgbImage> render_region(RegionClass region_class, uint64_t seed, double microns_per_pixel, int64_t origin_x,
                                int64_t origin_y, int width, int height);
 
-// "data_synth" or "placeholder": which renderer produced the organisms (goes into regions.json).
+// "data_synth": which renderer produced the organisms (goes into regions.json).
 const char* field_source_name();
 
 }  // namespace gramlite::data::synth_slide

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <vector>
 
+#include "base/temp_paths.h"
+
 namespace gramlite::data::synth_slide {
 namespace {
 
@@ -225,8 +227,11 @@ Result<std::unique_ptr<PyramidTiffWriter>> PyramidTiffWriter::create(const Pyram
     level.microns_per_pixel = mpp;
     level.path = i == 0 ? options.path
                         : (std::filesystem::path(options.scratch_dir) / ("level" + std::to_string(i) + ".tif")).string();
-    level.tif.reset(TIFFOpen(level.path.c_str(), big ? "w8" : "w"));
-    if (!level.tif) return io_error("cannot create '", level.path, "'");
+    // Under the temp write lock: the files are temporaries an interrupt may be removing.
+    GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(level.path, [&] {
+      level.tif.reset(TIFFOpen(level.path.c_str(), big ? "w8" : "w"));
+      return level.tif ? Status::Ok() : io_error("cannot create '", level.path, "'");
+    }));
     GRAMLITE_RETURN_IF_ERROR(set_level_tags(level.tif.get(), level, i, options, /*self_contained_tiles=*/i > 0));
     level.band.resize(static_cast<size_t>(w) * options.tile_size * 3);
     impl->levels.push_back(std::move(level));

@@ -1,19 +1,15 @@
 #include "data/synth_slide/synthetic_slide.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <mutex>
-#include <system_error>
-#include <thread>
 #include <vector>
 
-#include "data/synth_slide/field_source.h"
+#include "base/atomic_file.h"
 #include "base/temp_paths.h"
+#include "data/synth_slide/field_source.h"
 #include "data/synth_slide/ground_truth.h"
 #include "data/synth_slide/pyramid_tiff_writer.h"
 #include "data/synth_slide/slide_layout.h"
@@ -61,20 +57,20 @@ std::vector<Rect> band_rects(const SlideLayout& layout, int64_t y0, int64_t y1) 
   return rects;
 }
 
-// Renders rows [y0, y1) of level 0 into `band` (width * 3 bytes per row).
-Status render_band(const SlideLayout& layout, const SyntheticSlideOptions& options, int threads, int64_t y0, int64_t y1,
-                   std::vector<uint8_t>& band) {
+// Renders rows [y0, y1) of level 0 into `band` (width * 3 bytes per row) on the threads of
+// `pool`. Rectangles are claimed one at a time; each lands in its own part of the band, so the
+// pixels do not depend on the pool; the first error in rectangle order wins.
+Status render_band(const SlideLayout& layout, const SyntheticSlideOptions& options, ThreadPool* pool, int64_t y0,
+                   int64_t y1, std::vector<uint8_t>& band) {
   const std::vector<Rect> rects = band_rects(layout, y0, y1);
+  std::vector<Status> errors(rects.size());
   std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  Status error;
-  const auto work = [&] {
+  run_on_threads(pool, [&](int /*thread_index*/, int /*thread_count*/) {
     for (size_t i = next++; i < rects.size(); i = next++) {
       const Rect& r = rects[i];
       Result<RgbImage> pixels = render_region(r.region_class, options.seed, options.microns_per_pixel, r.x, r.y, r.w, r.h);
       if (!pixels.ok()) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (error.ok()) error = pixels.status();
+        errors[i] = pixels.status();
         return;
       }
       for (int row = 0; row < r.h; ++row) {
@@ -82,17 +78,9 @@ Status render_band(const SlideLayout& layout, const SyntheticSlideOptions& optio
                     pixels->pixels.data() + static_cast<size_t>(row) * r.w * 3, static_cast<size_t>(r.w) * 3);
       }
     }
-  };
-  std::vector<std::thread> pool;
-  try {
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  } catch (const std::system_error&) {
-    // Cannot start another thread: the ones running (and this one) share the band. Destroying
-    // the started, still joinable threads while unwinding would call std::terminate.
-  }
-  work();
-  for (std::thread& thread : pool) thread.join();
-  return error;
+  });
+  for (const Status& error : errors) GRAMLITE_RETURN_IF_ERROR(error);
+  return Status::Ok();
 }
 
 std::string sibling_path(const std::string& slide_path, const std::string& suffix) {
@@ -112,30 +100,12 @@ std::string description(const SyntheticSlideOptions& options) {
                  "|Gramlite.LabelTile = ", options.label_tile_size, "|Gramlite.Renderer = ", field_source_name());
 }
 
-// Removes the temporary files unless release() was called.
-// Registered while alive, so that an interrupted CLI run removes them too (base/temp_paths.h).
-class TempFiles {
- public:
-  void add(std::string path) {
-    registrations_.push_back(std::make_unique<ScopedTempPath>(path));
-    paths_.push_back(std::move(path));
-  }
-  ~TempFiles() {
-    std::error_code ec;
-    for (const std::string& p : paths_) fs::remove_all(p, ec);
-  }
-
- private:
-  std::vector<std::string> paths_;
-  std::vector<std::unique_ptr<ScopedTempPath>> registrations_;
-};
-
 }  // namespace
 
 std::string label_map_path_for(const std::string& slide_path) { return sibling_path(slide_path, ".labels.png"); }
 std::string regions_path_for(const std::string& slide_path) { return sibling_path(slide_path, ".regions.json"); }
 
-Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& options) {
+Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& options, ThreadPool* pool) {
   if (options.output_path.empty()) return invalid_argument("synthetic slide: no output path");
   if (options.width < 1 || options.height < 1) {
     return invalid_argument("synthetic slide '", options.output_path, "': size ", options.width, "x", options.height,
@@ -176,7 +146,6 @@ Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& o
       return invalid_argument("synthetic slide '", options.output_path, "': '", target, "' is a folder");
     }
   }
-  const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
 
   const SlideLayout layout = make_slide_layout(options.width, options.height, options.label_tile_size, options.seed);
   SyntheticSlideFiles files;
@@ -187,20 +156,16 @@ Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& o
   files.label_rows = layout.rows;
   files.renderer = field_source_name();
 
-  // Temporary names in the output folder, so the final renames stay on one filesystem.
-  const std::string tag = ".tmp-" + std::to_string(::getpid());
-  const std::string slide_tmp = options.output_path + tag;
-  const std::string scratch = options.output_path + tag + ".levels";
-  const std::string labels_tmp = sibling_path(options.output_path, tag + ".labels.png");  // imwrite wants .png
-  const std::string regions_tmp = files.regions_path + tag;
-  TempFiles temps;
-  for (const std::string& p : {slide_tmp, scratch, labels_tmp, regions_tmp}) temps.add(p);
-  fs::create_directory(scratch, ec);
-  if (ec) return io_error("cannot create scratch folder '", scratch, "': ", ec.message());
+  // Temporaries beside their targets, so the final renames stay on one filesystem; each goes
+  // away on error or interrupt (base/atomic_file.h). The scratch folder is never published.
+  GRAMLITE_ASSIGN_OR_RETURN(PendingFile slide_file, PendingFile::create(files.slide_path));
+  GRAMLITE_ASSIGN_OR_RETURN(PendingFile labels_file, PendingFile::create(files.label_map_path, ".png"));  // imwrite wants .png
+  GRAMLITE_ASSIGN_OR_RETURN(PendingFile regions_file, PendingFile::create(files.regions_path));
+  GRAMLITE_ASSIGN_OR_RETURN(const PendingFolder scratch, PendingFolder::create(options.output_path + ".levels"));
 
   PyramidTiffOptions tiff;
-  tiff.path = slide_tmp;
-  tiff.scratch_dir = scratch;
+  tiff.path = slide_file.temp_path();
+  tiff.scratch_dir = scratch.temp_path();
   tiff.width = options.width;
   tiff.height = options.height;
   tiff.tile_size = options.tile_size;
@@ -213,7 +178,7 @@ Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& o
   std::vector<uint8_t> band(static_cast<size_t>(options.width) * options.tile_size * 3);
   for (int64_t y0 = 0; y0 < options.height; y0 += options.tile_size) {
     const int64_t y1 = std::min<int64_t>(options.height, y0 + options.tile_size);
-    GRAMLITE_RETURN_IF_ERROR(render_band(layout, options, threads, y0, y1, band).with_context(
+    GRAMLITE_RETURN_IF_ERROR(render_band(layout, options, pool, y0, y1, band).with_context(
         str_cat("rendering '", options.output_path, "' rows ", y0, "..", y1)));
     GRAMLITE_RETURN_IF_ERROR(writer->append_rows(band.data(), static_cast<int>(y1 - y0)));
   }
@@ -227,15 +192,14 @@ Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& o
   info.level_count = files.level_count;
   info.slide_file = fs::path(options.output_path).filename().string();
   info.renderer = files.renderer;
-  GRAMLITE_RETURN_IF_ERROR(write_label_map(layout, labels_tmp));
-  GRAMLITE_RETURN_IF_ERROR(write_regions_json(layout, info, regions_tmp));
+  // Under the temp write lock: an interrupt removing the temporaries must not see them recreated.
+  GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(labels_file.temp_path(),
+                                                 [&] { return write_label_map(layout, labels_file.temp_path()); }));
+  GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(
+      regions_file.temp_path(), [&] { return write_regions_json(layout, info, regions_file.temp_path()); }));
 
   // Ground truth first, the slide last: a slide on disk always has its labels.
-  for (const auto& [from, to] : {std::pair{labels_tmp, files.label_map_path}, std::pair{regions_tmp, files.regions_path},
-                                 std::pair{slide_tmp, files.slide_path}}) {
-    fs::rename(from, to, ec);
-    if (ec) return io_error("cannot rename '", from, "' to '", to, "': ", ec.message());
-  }
+  for (PendingFile* file : {&labels_file, &regions_file, &slide_file}) GRAMLITE_RETURN_IF_ERROR(file->commit());
   return files;
 }
 

@@ -5,13 +5,14 @@
 // a label map PNG (one 8-bit pixel per label tile, value = RegionClass) and regions.json
 // (class names, label tile size, connected regions with bounding boxes, seed, mpp). Memory is
 // bounded by a few bands of tile_size rows, whatever the height (see pyramid_tiff_writer.h).
-// Every file is written under a temporary name and renamed when complete.
+// Every file is written under a temporary name and renamed when complete (base/atomic_file.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 
 namespace gramlite::data::synth_slide {
 
@@ -24,7 +25,6 @@ struct SyntheticSlideOptions {
   int tile_size = 256;                // TIFF tile edge (256 or 512 are usual; multiple of 16)
   int jpeg_quality = 85;
   int label_tile_size = 224;          // level-0 pixels per label-map pixel
-  int threads = 1;                    // rendering threads (0 = hardware concurrency)
 };
 
 struct SyntheticSlideFiles {
@@ -34,13 +34,15 @@ struct SyntheticSlideFiles {
   int level_count = 0;
   int label_cols = 0;
   int label_rows = 0;
-  const char* renderer = "";   // "data_synth" or "placeholder"
+  const char* renderer = "";   // field_source_name(): "data_synth"
 };
 
 // "<dir>/<stem>.labels.png" and "<dir>/<stem>.regions.json" for a slide path "<dir>/<stem>.tiff".
 std::string label_map_path_for(const std::string& slide_path);
 std::string regions_path_for(const std::string& slide_path);
 
-Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& options);
+// Renders on the threads of `pool` (borrowed; nullptr = the caller's thread); the files do not
+// depend on it.
+Result<SyntheticSlideFiles> write_synthetic_slide(const SyntheticSlideOptions& options, ThreadPool* pool = nullptr);
 
 }  // namespace gramlite::data::synth_slide

@@ -1,7 +1,5 @@
 #include "data/wsi/export_tiles.h"
 
-#include <unistd.h>
-
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,6 +8,7 @@
 #include <fstream>
 #include <iomanip>
 
+#include "base/atomic_file.h"
 #include "base/temp_paths.h"
 
 namespace gramlite::data::wsi {
@@ -32,7 +31,7 @@ Status write_png(const RgbImage& image, const std::string& path) {
 }  // namespace
 
 Result<ExportSummary> export_tiles(const std::string& slide_path, const std::string& out_dir,
-                                   const ExportOptions& options) {
+                                   const ExportOptions& options, ThreadPool* pool) {
   std::error_code ec;
   if (fs::exists(out_dir, ec)) {
     if (!fs::is_directory(out_dir, ec)) return invalid_argument("output '", out_dir, "' exists and is not a folder");
@@ -53,46 +52,38 @@ Result<ExportSummary> export_tiles(const std::string& slide_path, const std::str
   if (final_dir.empty() || final_dir.filename() == "." || final_dir.filename() == "..") {
     return invalid_argument("output '", out_dir, "' does not name a folder to create");
   }
-  const fs::path temp_dir = final_dir.string() + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(temp_dir, ec);
-  fs::create_directories(temp_dir, ec);
-  if (ec) return io_error("cannot create '", temp_dir.string(), "': ", ec.message());
-  struct Cleanup {
-    fs::path dir;
-    bool keep = false;
-    ~Cleanup() {
-      std::error_code ignored;
-      if (!keep) fs::remove_all(dir, ignored);
-    }
-  } cleanup{temp_dir};
-  const ScopedTempPath interrupt_cleanup(temp_dir.string());  // see base/temp_paths.h
+  GRAMLITE_ASSIGN_OR_RETURN(PendingFolder folder, PendingFolder::create(final_dir.string()));
+  const fs::path temp_dir = folder.temp_path();
 
-  std::ofstream csv(temp_dir / "tiles.csv");
-  if (!csv) return io_error("cannot create '", (temp_dir / "tiles.csv").string(), "'");
+  // Every file in the temporary folder is created under the temp write lock, so that an
+  // interrupt removing the folder never races with a tile being written (base/temp_paths.h).
+  const std::string csv_path = (temp_dir / "tiles.csv").string();
+  std::ofstream csv;
+  GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(csv_path, [&] {
+    csv.open(csv_path);
+    return csv ? Status::Ok() : io_error("cannot create '", csv_path, "'");
+  }));
   csv << "file,x,y,width,height,level,mpp,tissue_fraction,kept\n" << std::setprecision(6);
   ExportSummary summary;
-  int level = 0;
-  double mpp = 0;
+  const int level = grid.level;
+  const double mpp = grid.output_mpp;
   const auto write_tile = [&](const Tile& tile) -> Status {
     std::string file;
     if (!tile.image.pixels.empty() && (tile.kept || options.write_rejected)) {
       file = str_cat("tile_x", tile.rect.x, "_y", tile.rect.y, ".png");
-      GRAMLITE_RETURN_IF_ERROR(write_png(tile.image, (temp_dir / file).string()));
+      const std::string png_path = (temp_dir / file).string();
+      GRAMLITE_RETURN_IF_ERROR(write_under_temp_lock(png_path, [&] { return write_png(tile.image, png_path); }));
       ++summary.tiles_written;
     }
     csv << file << ',' << tile.rect.x << ',' << tile.rect.y << ',' << tile.rect.width << ',' << tile.rect.height << ','
         << level << ',' << mpp << ',' << tile.tissue_fraction << ',' << (tile.kept ? 1 : 0) << '\n';
     return Status::Ok();
   };
-  level = grid.level;
-  mpp = grid.output_mpp;
-  GRAMLITE_ASSIGN_OR_RETURN(summary.tiling, for_each_tile(*slide, options.tiling, write_tile, options.write_rejected));
+  GRAMLITE_ASSIGN_OR_RETURN(summary.tiling,
+                            for_each_tile(*slide, options.tiling, write_tile, options.write_rejected, pool));
   csv.close();
-  if (!csv) return io_error("cannot write '", (temp_dir / "tiles.csv").string(), "'");
-  if (fs::exists(final_dir, ec)) fs::remove(final_dir, ec);  // checked empty above
-  fs::rename(temp_dir, final_dir, ec);
-  if (ec) return io_error("cannot rename '", temp_dir.string(), "' to '", final_dir.string(), "': ", ec.message());
-  cleanup.keep = true;
+  if (!csv) return io_error("cannot write '", csv_path, "'");
+  GRAMLITE_RETURN_IF_ERROR(folder.commit());
   summary.csv_path = (final_dir / "tiles.csv").string();
   return summary;
 }

@@ -23,9 +23,11 @@ struct ExportSummary {
 // Tiles are named "tile_x<X>_y<Y>.png" with X, Y the level-0 top-left corner. tiles.csv has the
 // header "file,x,y,width,height,level,mpp,tissue_fraction,kept" (x..height in level-0 pixels,
 // mpp = output microns per pixel or 0 if unknown, file empty when no PNG was written).
-// Atomic: everything is written into "<out_dir>.tmp-<pid>" and renamed to out_dir at the end;
-// out_dir must not exist yet or be empty. On error nothing is left behind.
+// Atomic (base/atomic_file.h, PendingFolder): everything is written into a hidden temporary
+// folder beside out_dir and renamed to out_dir at the end; out_dir must not exist yet or be
+// empty. On error or interrupt nothing is left behind. Tiles are read on `pool` (borrowed;
+// nullptr = the caller's thread); the files do not depend on it.
 Result<ExportSummary> export_tiles(const std::string& slide_path, const std::string& out_dir,
-                                   const ExportOptions& options);
+                                   const ExportOptions& options, ThreadPool* pool = nullptr);
 
 }  // namespace gramlite::data::wsi

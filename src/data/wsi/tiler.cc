@@ -6,9 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <mutex>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "data/wsi/level_choice.h"
@@ -87,7 +84,7 @@ Result<RgbImage> read_tile(const Slide& slide, const TileGrid& grid, const TileR
 }
 
 Result<TilingSummary> for_each_tile(const Slide& slide, const TilingOptions& options, const TileCallback& callback,
-                                    bool read_rejected) {
+                                    bool read_rejected, ThreadPool* pool) {
   TilingSummary summary;
   GRAMLITE_ASSIGN_OR_RETURN(summary.grid, plan_tile_grid(slide, options));
   const TileGrid& grid = summary.grid;
@@ -96,7 +93,6 @@ Result<TilingSummary> for_each_tile(const Slide& slide, const TilingOptions& opt
     GRAMLITE_ASSIGN_OR_RETURN(mask, compute_tissue_mask(slide, options.background));
     summary.thresholds = mask.thresholds();
   }
-  const int threads = options.threads > 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<Tile> row_tiles(static_cast<size_t>(grid.cols));
   for (int64_t row = 0; row < grid.rows; ++row) {
     for (int64_t col = 0; col < grid.cols; ++col) {
@@ -109,31 +105,23 @@ Result<TilingSummary> for_each_tile(const Slide& slide, const TilingOptions& opt
       }
     }
     // Read this row's tiles in parallel; tiles are independent and read_region is thread-safe.
+    // Threads claim tiles one at a time (kept tiles may cluster on one side of the row); the
+    // first error in column order wins, so the outcome does not depend on the thread count.
+    std::vector<Status> errors(static_cast<size_t>(grid.cols));
     std::atomic<int64_t> next{0};
-    std::mutex error_mutex;
-    Status error;
-    const auto work = [&] {
+    run_on_threads(pool, [&](int /*thread_index*/, int /*thread_count*/) {
       for (int64_t i = next++; i < grid.cols; i = next++) {
         Tile& tile = row_tiles[static_cast<size_t>(i)];
         if (!tile.kept && !read_rejected) continue;
         Result<RgbImage> image = read_tile(slide, grid, tile.rect);
         if (!image.ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (error.ok()) error = image.status();
+          errors[static_cast<size_t>(i)] = image.status();
           return;
         }
         tile.image = std::move(image).value();
       }
-    };
-    std::vector<std::thread> pool;
-    try {
-      for (int t = 1; t < std::min<int64_t>(threads, grid.cols); ++t) pool.emplace_back(work);
-    } catch (const std::system_error&) {
-      // Cannot start another thread: the ones running (and this one) share the row.
-    }
-    work();
-    for (std::thread& thread : pool) thread.join();
-    GRAMLITE_RETURN_IF_ERROR(error);
+    });
+    for (const Status& error : errors) GRAMLITE_RETURN_IF_ERROR(error);
     for (const Tile& tile : row_tiles) {
       ++summary.tiles_total;
       summary.tiles_kept += tile.kept ? 1 : 0;

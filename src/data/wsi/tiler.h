@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "data/image.h"
 #include "data/wsi/background.h"
 #include "data/wsi/slide.h"
@@ -31,7 +32,6 @@ struct TilingOptions {
   EdgeTiles edge_tiles = EdgeTiles::kDrop;
   bool reject_background = true;
   BackgroundOptions background;
-  int threads = 1;               // threads reading tiles (one row of tiles at a time)
 };
 
 struct TileGrid {
@@ -79,8 +79,9 @@ Result<RgbImage> read_tile(const Slide& slide, const TileGrid& grid, const TileR
 using TileCallback = std::function<Status(const Tile& tile)>;
 
 // Walks the grid one row of tiles at a time (at most cols tiles in memory), reading kept tiles
-// with `options.threads` threads; rejected tiles are read too when read_rejected is true.
+// on the threads of `pool` (borrowed; nullptr = the caller's thread); rejected tiles are read too
+// when read_rejected is true. The tiles and the callback's order do not depend on the pool.
 Result<TilingSummary> for_each_tile(const Slide& slide, const TilingOptions& options, const TileCallback& callback,
-                                    bool read_rejected = false);
+                                    bool read_rejected = false, ThreadPool* pool = nullptr);
 
 }  // namespace gramlite::data::wsi

@@ -105,6 +105,110 @@ TEST_F(DataLoaderTest, SameBatchesForAnyWorkerCountAndPrefetch) {
   }
 }
 
+TEST_F(DataLoaderTest, SameBatchesWithAnInjectedPoolOrNone) {
+  // One process pool shared by the loader (and the runtime): batches must not depend on it.
+  const auto samples = make_samples(17, 20);
+  DataLoaderOptions options = small_options();
+  options.augmentation = AugmentationOptions{};
+  options.input.width = options.input.height = 12;
+  std::vector<std::vector<Batch>> runs;
+  ThreadPool one(1), three(3), five(5);
+  for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &one, &three, &five}) {
+    auto loader = DataLoader::create(samples, options, pool);
+    ASSERT_TRUE(loader.ok());
+    auto batches = epoch(**loader, 4);
+    auto more = epoch(**loader, 5);
+    batches.insert(batches.end(), more.begin(), more.end());
+    runs.push_back(std::move(batches));
+  }
+  for (size_t r = 1; r < runs.size(); ++r) {
+    ASSERT_EQ(runs[r].size(), runs[0].size());
+    for (size_t b = 0; b < runs[0].size(); ++b) {
+      EXPECT_EQ(runs[r][b].sample_indices, runs[0][b].sample_indices) << "run " << r << " batch " << b;
+      EXPECT_EQ(runs[r][b].images, runs[0][b].images) << "run " << r << " batch " << b;
+    }
+  }
+}
+
+TEST_F(DataLoaderTest, NoPoolBuildsOnTheConsumersThread) {
+  const auto samples = make_samples(7, 4);
+  DataLoaderOptions options = small_options();
+  const std::thread::id consumer = std::this_thread::get_id();
+  std::atomic<int> elsewhere{0};
+  options.on_skip = [&](const std::string&, const Status&) {
+    if (std::this_thread::get_id() != consumer) ++elsewhere;
+  };
+  std::vector<DatasetSample> with_bad = samples;
+  with_bad.push_back({root() + "/missing.png", 0});  // reports through on_skip, from the builder's thread
+  auto loader = DataLoader::create(with_bad, options, nullptr);
+  ASSERT_TRUE(loader.ok());
+  const auto batches = epoch(**loader, 0);
+  EXPECT_EQ((*loader)->epoch_stats().images, 7);
+  EXPECT_EQ((*loader)->epoch_stats().skipped, 1);
+  EXPECT_EQ(elsewhere.load(), 0);
+}
+
+TEST_F(DataLoaderTest, PrefetchesInTheBackgroundWhileThePoolRunsOtherJobs) {
+  // The loader's tasks and run() jobs of the same pool (the runtime's kernels) interleave:
+  // neither starves the other, and two loaders can share one pool.
+  const auto samples = make_samples(40, 8);
+  ThreadPool pool(3);
+  DataLoaderOptions options = small_options();
+  options.prefetch_batches = 3;
+  auto a = DataLoader::create(samples, options, &pool);
+  auto b = DataLoader::create(samples, options, &pool);
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->start_epoch(0);
+  (*b)->start_epoch(0);
+  int64_t images = 0;
+  std::atomic<int64_t> job_calls{0};
+  while (true) {
+    auto from_a = (*a)->next();
+    auto from_b = (*b)->next();
+    if (!from_a && !from_b) break;
+    images += (from_a ? from_a->size : 0) + (from_b ? from_b->size : 0);
+    pool.run([&](int, int) { job_calls++; });  // "the model runs" between batches
+  }
+  EXPECT_EQ(images, 80);
+  EXPECT_EQ(job_calls.load() % 3, 0);
+  // The background really runs ahead: the prefetch window (3 batches of 5) is built while the
+  // consumer has not asked for anything yet. Unreadable files make the builds observable.
+  std::atomic<int> skips{0};
+  DataLoaderOptions watched = options;
+  watched.shuffle = false;
+  watched.on_skip = [&](const std::string&, const Status&) { ++skips; };
+  std::vector<DatasetSample> bad_first;
+  for (int i = 0; i < 15; ++i) bad_first.push_back({root() + "/missing" + std::to_string(i) + ".png", 0});
+  bad_first.push_back(samples[0]);
+  auto d = DataLoader::create(bad_first, watched, &pool);
+  ASSERT_TRUE(d.ok());
+  (*d)->start_epoch(0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (skips.load() < 15 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(skips.load(), 15) << "the first batches should have been built in the background";
+  int taken = 0;
+  while (auto batch = (*d)->next()) taken += batch->size;
+  EXPECT_EQ(taken, 1);
+}
+
+TEST_F(DataLoaderTest, DestroyedMidEpochWithTasksQueuedOnASharedPool) {
+  const auto samples = make_samples(30, 16);
+  ThreadPool pool(3);
+  for (int round = 0; round < 20; ++round) {
+    DataLoaderOptions options = small_options();
+    options.prefetch_batches = 4;
+    auto loader = DataLoader::create(samples, options, &pool);
+    ASSERT_TRUE(loader.ok());
+    (*loader)->start_epoch(round);
+    if (round % 2 == 0) (void)(*loader)->next();
+  }  // each loader goes while its tasks may still be queued: no use after free (ASan), no hang
+  std::atomic<int> calls{0};
+  pool.run([&](int, int) { calls++; });  // the pool is still healthy
+  EXPECT_EQ(calls.load(), 3);
+}
+
 TEST_F(DataLoaderTest, OrderChangesPerEpochAndRepeatsPerSeed) {
   const auto samples = make_samples(30, 4);
   auto a = DataLoader::create(samples, small_options());

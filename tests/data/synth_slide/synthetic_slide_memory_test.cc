@@ -27,8 +27,8 @@ TEST(SyntheticSlideMemory, TwentyThousandSquareStaysBounded) {
     options.output_path = slide;
     options.width = 20000;
     options.height = 20000;
-    options.threads = 2;
-    const auto files = write_synthetic_slide(options);
+    ThreadPool pool(2);
+    const auto files = write_synthetic_slide(options, &pool);
     ::_exit(files.ok() ? 0 : 1);
   }
   int status = 0;

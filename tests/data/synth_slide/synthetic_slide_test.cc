@@ -63,9 +63,9 @@ TEST_F(SyntheticSlideTest, FourLevelSlideOpensInOpenSlideWithMppAndGroundTruth) 
   options.seed = 3;
   options.microns_per_pixel = 0.25;
   options.tile_size = 256;
-  options.threads = 2;
   const auto start = std::chrono::steady_clock::now();
-  auto files = write_synthetic_slide(options);
+  ThreadPool pool(2);
+  auto files = write_synthetic_slide(options, &pool);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(files.ok()) << files.status().message();
   std::cout << "4096x3072 synthetic slide written in " << seconds << " s, renderer " << files->renderer << "\n";
@@ -144,7 +144,8 @@ TEST_F(SyntheticSlideTest, OddSizesAnd512TilesRoundTrip) {
   options.height = 1333;
   options.tile_size = 512;
   options.label_tile_size = 100;
-  auto files = write_synthetic_slide(options);
+  ThreadPool pool(2);
+  auto files = write_synthetic_slide(options, &pool);
   ASSERT_TRUE(files.ok()) << files.status().message();
   EXPECT_EQ(files->level_count, 3);  // 2500, 1250, 625
   openslide_t* osr = openslide_open(files->slide_path.c_str());

@@ -36,8 +36,8 @@ TEST(ExportTiles, WritesKeptTilesAndACsvOfTheWholeGrid) {
   ExportOptions options;
   options.tiling.microns_per_pixel = 0.5;
   options.tiling.tile_size = 224;
-  options.tiling.threads = 2;
-  auto summary = export_tiles(testing::synthetic_slide_path(), out, options);
+  ThreadPool pool(2);
+  auto summary = export_tiles(testing::synthetic_slide_path(), out, options, &pool);
   ASSERT_TRUE(summary.ok()) << summary.status().message();
   EXPECT_EQ(summary->tiling.grid.cols, 9);  // 2048 / 224
   EXPECT_EQ(summary->tiling.grid.rows, 6);  // 1536 / 224

@@ -36,8 +36,8 @@ const std::string& synthetic_slide_path() {
     options.height = 3072;
     options.seed = 11;
     options.microns_per_pixel = 0.25;
-    options.threads = 2;
-    const auto files = synth_slide::write_synthetic_slide(options);
+    ThreadPool pool(2);
+    const auto files = synth_slide::write_synthetic_slide(options, &pool);
     if (!files.ok()) throw std::runtime_error(files.status().message());
     return options.output_path;
   }();

@@ -117,17 +117,21 @@ TEST(Tiler, StreamsRowMajorTilesOfTheRightSizeSameOnAnyThreadCount) {
   ASSERT_TRUE(summary.ok()) << summary.status().message();
   EXPECT_EQ(summary->tiles_total, 8 * 6);  // 1024 x 768 at 1 um/px
   EXPECT_EQ(summary->tiles_kept, 48);
-  options.threads = 3;
+  ThreadPool pool(3);
   size_t index = 0;
-  summary = for_each_tile(*slide, options, [&](const Tile& tile) {
-    EXPECT_EQ(tile.image.pixels, one_thread[index++]);
-    return Status::Ok();
-  });
+  summary = for_each_tile(
+      *slide, options,
+      [&](const Tile& tile) {
+        EXPECT_EQ(tile.image.pixels, one_thread[index++]);
+        return Status::Ok();
+      },
+      false, &pool);
   ASSERT_TRUE(summary.ok());
   EXPECT_EQ(index, one_thread.size());
   // A callback error stops the walk and comes back.
   int calls = 0;
-  summary = for_each_tile(*slide, options, [&](const Tile&) { return ++calls == 5 ? io_error("stop") : Status::Ok(); });
+  summary = for_each_tile(
+      *slide, options, [&](const Tile&) { return ++calls == 5 ? io_error("stop") : Status::Ok(); }, false, &pool);
   EXPECT_FALSE(summary.ok());
   EXPECT_EQ(calls, 5);
 }
