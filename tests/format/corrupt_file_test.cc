@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../base/special_files.h"
 #include "file_surgery.h"
 #include "format/model_file.h"
 #include "temp_dir.h"
@@ -172,6 +173,31 @@ TEST(CorruptFile, MissingFileAndDirectoryAreClearErrors) {
   ASSERT_FALSE(nothing.ok());
   EXPECT_THAT(nothing.status().message(), HasSubstr("empty"));
   EXPECT_THAT(nothing.status().message(), HasSubstr(empty));
+}
+
+// A FIFO with no writer used to block open() forever; /dev/zero never ends. Both are refused
+// with one line naming the path and what it is, as a directory is.
+TEST(CorruptFile, FifoAndDevicesAreRefusedWithoutBlocking) {
+  testing::TempDir dir;
+  const std::string fifo = dir.file("model.gramlite");
+  ASSERT_TRUE(gramlite::testing::make_fifo(fifo));
+  Result<ir::Graph> graph = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { graph = load_model(fifo); }))
+      << "load_model blocked on a FIFO";
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(graph.status().message(), HasSubstr(fifo));
+  EXPECT_THAT(graph.status().message(), HasSubstr("not a regular file (a FIFO)"));
+
+  Result<FileSummary> summary = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { summary = read_file_summary(fifo); }));
+  EXPECT_THAT(summary.status().message(), HasSubstr("not a regular file (a FIFO)"));
+
+  auto zero = load_model("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.status().message(), HasSubstr("'/dev/zero' is not a regular file (a character device)"));
+  auto folder = load_model(dir.path().string());
+  EXPECT_THAT(folder.status().message(), HasSubstr("not a regular file (a directory)"));
 }
 
 TEST(CorruptFile, FutureVersionSaysSo) {
