@@ -63,8 +63,11 @@ Result<PickleRef> locate_state_dict(const PickleDocument& document, const std::s
                          document.describe(document.at(*nested).callable, 0, 80),
                          " object, not a state_dict; save model.state_dict() instead");
     }
+    // {'state_dict': 5}: the file is there but unusable (exit 4), not missing.
+    return unsupported("'", source, "': checkpoint key '", key, "' holds ", document.describe(*nested, 0, 80),
+                       ", not a state_dict");
   }
-  return not_found("'", source, "' holds a dict without tensors and without a nested state dict (looked for ",
+  return unsupported("'", source, "' holds a dict without tensors and without a nested state dict (looked for ",
                    "'state_dict', 'model_state_dict', 'model', 'net'); its keys: ", list_keys(document, root));
 }
 
