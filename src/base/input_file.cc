@@ -73,24 +73,27 @@ Status check_regular_file(const std::string& path) {
   return size.ok() ? Status::Ok() : size.status();
 }
 
-Result<Buffer> read_regular_file(const std::string& path, size_t max_bytes) {
-  GRAMLITE_ASSIGN_OR_RETURN(InputFile file, InputFile::open(path));
-  const size_t size = file.size();
-  if (size > max_bytes) {
-    return unsupported("'", path, "' holds ", size, " bytes, more than the ", max_bytes, " this reader accepts");
-  }
-  if (size == 0) return Buffer();
-  Buffer buffer = Buffer::allocate(size);
-  if (buffer.size() != size) return io_error("cannot allocate ", size, " bytes to read '", path, "'");
+Result<Buffer> InputFile::read_all(const std::string& path) const {
+  if (size_ == 0) return Buffer();
+  Buffer buffer = Buffer::allocate(size_);
+  if (buffer.size() != size_) return io_error("cannot allocate ", size_, " bytes to read '", path, "'");
   size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::read(file.fd(), buffer.mutable_data() + done, size - done);
+  while (done < size_) {
+    const ssize_t n = ::pread(fd_, buffer.mutable_data() + done, size_ - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno_status("read", path, errno);
-    if (n == 0) return io_error("'", path, "' shrank while it was read (", done, " of ", size, " bytes)");
+    if (n == 0) return io_error("'", path, "' shrank while it was read (", done, " of ", size_, " bytes)");
     done += static_cast<size_t>(n);
   }
   return buffer;
+}
+
+Result<Buffer> read_regular_file(const std::string& path, size_t max_bytes) {
+  GRAMLITE_ASSIGN_OR_RETURN(const InputFile file, InputFile::open(path));
+  if (file.size() > max_bytes) {
+    return unsupported("'", path, "' holds ", file.size(), " bytes, more than the ", max_bytes, " this reader accepts");
+  }
+  return file.read_all(path);
 }
 
 }  // namespace gramlite

@@ -31,6 +31,8 @@ class InputFile {
   int fd() const { return fd_; }
   // The size fstat saw when the file was opened.
   size_t size() const { return size_; }
+  // Reads size() bytes from the start into an aligned Buffer; `path` names the file in errors.
+  Result<Buffer> read_all(const std::string& path) const;
 
  private:
   InputFile(int fd, size_t size) : fd_(fd), size_(size) {}
