@@ -16,6 +16,7 @@
 #include "base/input_file.h"
 #include "base/one_line.h"
 #include "data/image_header.h"
+#include "data/quiet_decoders.h"
 
 namespace gramlite::data {
 namespace {
@@ -97,9 +98,22 @@ Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels) {
   if (bytes.empty()) return corrupt_data("cannot decode image '", path, "': the file is empty");
   cv::Mat decoded;
   try {
-    const cv::Mat encoded(1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)), CV_8U,
-                          const_cast<uint8_t*>(bytes.data()));
-    decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+    // PNG and JPEG through decoders that keep libpng's and libjpeg's messages off stderr; the
+    // rest through OpenCV.
+    const bool png = looks_like_png(bytes.data(), bytes.size());
+    if (png || looks_like_jpeg(bytes.data(), bytes.size())) {
+      Result<cv::Mat> quiet = png ? decode_png_quietly(bytes.data(), bytes.size())
+                                  : decode_jpeg_quietly(bytes.data(), bytes.size());
+      if (!quiet.ok()) return quiet.status().with_context(str_cat("cannot decode image '", path, "'"));
+      decoded = std::move(quiet).value();
+    } else {
+      Status preflight = looks_like_tiff(bytes.data(), bytes.size()) ? preflight_tiff(bytes.data(), bytes.size())
+                                                                     : preflight_bmp(bytes.data(), bytes.size());
+      if (!preflight.ok()) return preflight.with_context(str_cat("cannot decode image '", path, "'"));
+      const cv::Mat encoded(1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)), CV_8U,
+                            const_cast<uint8_t*>(bytes.data()));
+      decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+    }
   } catch (const cv::Exception& e) {
     return corrupt_data("cannot decode image '", path, "': ", one_line(e.what()));
   }
