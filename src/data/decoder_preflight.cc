@@ -60,7 +60,10 @@ int on_tiff_warning(TIFF*, void*, const char*, const char*, va_list) { return 1;
 }  // namespace
 
 bool looks_like_tiff(const uint8_t* data, size_t size) {
-  return size >= 4 && ((data[0] == 'I' && data[1] == 'I') || (data[0] == 'M' && data[1] == 'M'));
+  if (size < 4) return false;
+  const bool little = data[0] == 'I' && data[1] == 'I' && data[3] == 0 && (data[2] == 42 || data[2] == 43);
+  const bool big = data[0] == 'M' && data[1] == 'M' && data[2] == 0 && (data[3] == 42 || data[3] == 43);
+  return little || big;
 }
 
 Status preflight_tiff(const uint8_t* data, size_t size) {

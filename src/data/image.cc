@@ -84,6 +84,7 @@ Status too_large(const std::string& path, int64_t width, int64_t height, int64_t
 }  // namespace
 
 Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels) {
+  if (max_pixels < 1) return invalid_argument("the image size limit must be at least 1 pixel, got ", max_pixels);
   quiet_opencv_once();
   // One read of the bytes (FIFOs, directories and devices refused without blocking), then the
   // header's declared size against the bound, then decoding from memory: nothing is decoded
@@ -96,6 +97,9 @@ Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels) {
     }
   }
   if (bytes.empty()) return corrupt_data("cannot decode image '", path, "': the file is empty");
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    return unsupported("image '", path, "' is larger than 2 GiB, more than the decoders take");
+  }
   cv::Mat decoded;
   try {
     // PNG and JPEG through decoders that keep libpng's and libjpeg's messages off stderr; the
@@ -110,7 +114,7 @@ Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels) {
       Status preflight = looks_like_tiff(bytes.data(), bytes.size()) ? preflight_tiff(bytes.data(), bytes.size())
                                                                      : preflight_bmp(bytes.data(), bytes.size());
       if (!preflight.ok()) return preflight.with_context(str_cat("cannot decode image '", path, "'"));
-      const cv::Mat encoded(1, static_cast<int>(std::min<size_t>(bytes.size(), INT_MAX)), CV_8U,
+      const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8U,
                             const_cast<uint8_t*>(bytes.data()));
       decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
     }
