@@ -10,10 +10,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <png.h>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "../base/special_files.h"
+#include "data/quiet_decoders.h"
 
 namespace gramlite::data {
 namespace {
@@ -301,6 +304,73 @@ TEST_F(ImageTest, BrokenImagesPrintNothingAndFailInOneLine) {
     }
   });
   EXPECT_EQ(printed, "") << "decoders printed on their own; gramlite's errors were:\n" << messages;
+}
+
+// A palette PNG with a tRNS chunk (OpenCV cannot write one): 4x2, palette entries with alpha.
+std::string palette_png_with_transparency() {
+  std::string out;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  png_set_write_fn(
+      png, &out,
+      [](png_structp p, png_bytep data, png_size_t n) {
+        static_cast<std::string*>(png_get_io_ptr(p))->append(reinterpret_cast<const char*>(data), n);
+      },
+      nullptr);
+  png_set_IHDR(png, info, 4, 2, 8, PNG_COLOR_TYPE_PALETTE, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  png_color palette[3] = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}};
+  png_set_PLTE(png, info, palette, 3);
+  png_byte alpha[2] = {0, 128};
+  png_set_tRNS(png, info, alpha, 2, nullptr);
+  png_write_info(png, info);
+  png_byte rows[2][4] = {{0, 1, 2, 0}, {2, 1, 0, 1}};
+  for (auto& row : rows) png_write_row(png, row);
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  return out;
+}
+
+// The libpng / libjpeg decoders must give exactly what cv::imdecode(IMREAD_UNCHANGED) gave, so
+// routing their messages changed no pixel: every PNG colour type and depth OpenCV writes (and a
+// palette with transparency, and an interlaced file), grey and colour JPEGs.
+TEST_F(ImageTest, QuietDecodersMatchOpenCv) {
+  cv::RNG rng(5);
+  std::vector<std::pair<std::string, std::vector<uchar>>> files;
+  for (int type : {CV_8UC1, CV_8UC3, CV_8UC4, CV_16UC1, CV_16UC3, CV_16UC4}) {
+    cv::Mat image(7, 9, type);
+    rng.fill(image, cv::RNG::UNIFORM, 0, CV_MAT_DEPTH(type) == CV_16U ? 65536 : 256);
+    std::vector<uchar> png;
+    ASSERT_TRUE(cv::imencode(".png", image, png));
+    files.emplace_back("png type " + std::to_string(type), png);
+    if (CV_MAT_DEPTH(type) == CV_8U && CV_MAT_CN(type) != 4) {
+      std::vector<uchar> jpeg;
+      ASSERT_TRUE(cv::imencode(".jpg", image, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80}));
+      files.emplace_back("jpeg type " + std::to_string(type), jpeg);
+      std::vector<uchar> progressive;
+      ASSERT_TRUE(cv::imencode(".jpg", image, progressive, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+      files.emplace_back("progressive jpeg type " + std::to_string(type), progressive);
+    }
+  }
+  cv::Mat bits(5, 13, CV_8UC1);
+  rng.fill(bits, cv::RNG::UNIFORM, 0, 2);
+  bits *= 255;
+  std::vector<uchar> bilevel;
+  ASSERT_TRUE(cv::imencode(".png", bits, bilevel, {cv::IMWRITE_PNG_BILEVEL, 1}));
+  files.emplace_back("1-bit png", bilevel);
+  const std::string palette = palette_png_with_transparency();
+  files.emplace_back("palette png with tRNS", std::vector<uchar>(palette.begin(), palette.end()));
+
+  for (const auto& [name, bytes] : files) {
+    const cv::Mat expected = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(expected.empty()) << name;
+    Result<cv::Mat> got = looks_like_png(bytes.data(), bytes.size()) ? decode_png_quietly(bytes.data(), bytes.size())
+                                                                      : decode_jpeg_quietly(bytes.data(), bytes.size());
+    ASSERT_TRUE(got.ok()) << name << ": " << got.status().message();
+    ASSERT_EQ(got->type(), expected.type()) << name;
+    ASSERT_EQ(got->size(), expected.size()) << name;
+    EXPECT_EQ(cv::norm(*got, expected, cv::NORM_INF), 0.0) << name;
+  }
 }
 
 }  // namespace
