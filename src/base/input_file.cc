@@ -27,7 +27,8 @@ const char* kind_of(mode_t mode) {
 
 // One check for open() and check_regular_file(): regular, and a size that fits in memory.
 Result<size_t> regular_size(const struct stat& info, const std::string& path) {
-  if (!S_ISREG(info.st_mode)) return invalid_argument("'", path, "' is not a regular file (", kind_of(info.st_mode), ")");
+  // kNotFound (exit 3, like a missing file): there is no file to read at that path. Slides say the same.
+  if (!S_ISREG(info.st_mode)) return not_found("'", path, "' is not a regular file (", kind_of(info.st_mode), ")");
   if (info.st_size < 0 || static_cast<uint64_t>(info.st_size) > SIZE_MAX) {
     return io_error("'", path, "' is too large for this system");
   }

@@ -18,8 +18,8 @@ namespace gramlite {
 class InputFile {
  public:
   // Opens `path` without blocking (O_NONBLOCK: a FIFO with no writer would block open itself) and
-  // refuses anything but a regular file (directory, FIFO, device, socket) with kInvalidArgument.
-  // A missing path is kNotFound, other refusals by the system kIoError; messages name the path.
+  // refuses anything but a regular file (directory, FIFO, device, socket) with kNotFound, as a
+  // missing path; other refusals by the system are kIoError. Messages name the path.
   static Result<InputFile> open(const std::string& path);
 
   InputFile(InputFile&& other) noexcept : fd_(other.fd_), size_(other.size_) { other.fd_ = -1; }

@@ -51,13 +51,13 @@ TEST_F(InputFileTest, FifoDirectoryAndDevicesAreRefusedWithoutBlocking) {
   ASSERT_TRUE(testing::make_fifo(fifo));
   Result<Buffer> piped = internal_error("not run");
   ASSERT_TRUE(testing::returns_within(fifo, [&] { piped = read_regular_file(fifo); }));
-  EXPECT_EQ(piped.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(piped.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(piped.status().message(), "'" + fifo + "' is not a regular file (a FIFO)");
   EXPECT_EQ(check_regular_file(fifo).message(), "'" + fifo + "' is not a regular file (a FIFO)");
   EXPECT_EQ(InputFile::open(dir_.string()).status().message(),
             "'" + dir_.string() + "' is not a regular file (a directory)");
   EXPECT_EQ(read_regular_file("/dev/zero").status().message(), "'/dev/zero' is not a regular file (a character device)");
-  EXPECT_EQ(check_regular_file("/dev/null").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(check_regular_file("/dev/null").code(), StatusCode::kNotFound);
 }
 
 }  // namespace
