@@ -193,7 +193,7 @@ Result<RgbImage> resize_for_model(const RgbImage& image, ir::ResizeMode mode, in
     return out;
   } catch (const cv::Exception& e) {
     return internal_error("resizing a ", image.width, "x", image.height, " image to ", width, "x", height, ": ",
-                          e.what());
+                          one_line(e.what()));
   }
 }
 

@@ -267,6 +267,24 @@ TEST(CorruptFile, TensorIndexOutOfRangeInANode) {
   EXPECT_THAT(load_error(graph_input), HasSubstr("graph input 1: refers to tensor -2"));
 }
 
+// Names come from the file: a node named with a newline must not split the error into lines.
+TEST(CorruptFile, NamesFromTheFileCannotSplitTheErrorLine) {
+  const auto renamed = rewrite_graph(every_op_file(), [](fb::ModelT& m) {
+    const size_t conv = node_index(m, "conv1");
+    m.nodes[conv]->name = "conv1\ngramlite: error: forged second line\r\t";
+    m.nodes[conv]->inputs[1] = 999;
+  });
+  testing::TempDir dir;
+  const std::string path = dir.file("renamed.gramlite");
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(renamed.data()),
+                                              static_cast<std::streamsize>(renamed.size()));
+  for (const Status& status : {load(renamed, true).status(), load_model(path).status()}) {
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.message().find_first_of("\n\r"), std::string::npos) << status.message();
+    EXPECT_THAT(status.message(), HasSubstr("refers to tensor 999"));
+  }
+}
+
 TEST(CorruptFile, BadDataReferences) {
   const std::vector<uint8_t>& file = every_op_file();
   const uint64_t weights_size = testing::header_of(file).weights_size;

@@ -173,6 +173,16 @@ TEST(TorchStateDictHandmade, WrapperKeyWithoutADictIsUnsupported) {
   EXPECT_NE(no_tensors.status().message().find("without tensors"), std::string::npos) << no_tensors.status().message();
 }
 
+// Keys and values come from the file: a key with a newline must not split the error line.
+TEST(TorchStateDictHandmade, KeysFromTheFileCannotSplitTheErrorLine) {
+  PickleBuilder forged;
+  forged.proto(2).empty_dict().str("w\ngramlite: error: forged\r").str("x\ny").setitem().stop();
+  Result<StateDict> state =
+      read_bytes(testing::build_zip({{"archive/data.pkl", forged.finish(), 0}, {"archive/version", "3\n", 0}}));
+  ASSERT_FALSE(state.ok());
+  EXPECT_EQ(state.status().message().find_first_of("\n\r"), std::string::npos) << state.status().message();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Files written by torch.save itself (tests/oracle/make_state_dict_cases.py).
 
