@@ -131,8 +131,6 @@ void record_provenance(const StateDict& state, const std::string& arch, const Im
   }
 }
 
-
-
 Result<ir::Graph> import_state_dict(const StateDict& state, const std::string& arch, const ImportOptions& options,
                                     ImportReport* report) {
   const std::string context = str_cat("importing '", state.source, "' as ", arch);
