@@ -46,7 +46,8 @@ void tiff_unmap(thandle_t, void*, toff_t) {}
 
 // Per-handle handlers (libtiff 4.5): the first error is kept, warnings are dropped, nothing is
 // printed and the process-wide handlers (OpenCV's) are left alone.
-int on_tiff_error(TIFF*, void* user_data, const char* module, const char* format, va_list args) {
+__attribute__((format(printf, 4, 0))) int on_tiff_error(TIFF*, void* user_data, const char* module,
+                                                          const char* format, va_list args) {
   auto* source = static_cast<TiffSource*>(user_data);
   if (source->error.empty()) {
     char text[512];
