@@ -10,7 +10,6 @@
 
 #include "base/input_file.h"
 #include "base/one_line.h"
-
 #include "interop/onnx_importer.h"
 #include "ir/passes.h"
 #include "ir/shape_inference.h"
@@ -94,7 +93,7 @@ Result<ir::TensorId> Importer::add_node(const onnx::NodeProto& node, ir::OpKind 
   Result<std::vector<ir::Shape>> shapes = ir::infer_node_output_shapes(graph_, ir_node, input_shapes);
   if (!shapes.ok()) {
     return corrupt_data("node '", node_name(node), "' (", node.op_type(), ", opset ", opset_, ") as IR ",
-                            ir::op_kind_name(kind), ": ", shapes.status().message());
+                        ir::op_kind_name(kind), ": ", shapes.status().message());
   }
   const ir::TensorId out = graph_.add_value(output_name, shapes->front());
   ir_node.outputs = {out};
