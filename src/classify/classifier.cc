@@ -71,10 +71,8 @@ Result<std::vector<ImageClassification>> Classifier::classify_files(const std::v
     std::vector<ImageClassification*> batch_results;
     for (size_t i = start; i < end; ++i) {
       results[i].image = paths[i];
-      // TODO(merge): pass the bound once data::read_rgb_image takes it (issue 8, F9):
-      //   read_rgb_image(paths[i], options_.max_image_pixels > 0 ? options_.max_image_pixels
-      //                                                          : data::kDefaultMaxImagePixels)
-      Result<data::RgbImage> image = data::read_rgb_image(paths[i]);
+      Result<data::RgbImage> image = data::read_rgb_image(
+          paths[i], options_.max_image_pixels > 0 ? options_.max_image_pixels : data::kDefaultMaxImagePixels);
       if (!image.ok()) {
         results[i].status = image.status();
         continue;

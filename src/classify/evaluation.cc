@@ -54,8 +54,7 @@ Result<Evaluation> evaluate_on_dataset(std::shared_ptr<const ir::Graph> graph, c
   loader_options.input.height = input.height;
   loader_options.input.preprocessing = graph->metadata.preprocessing;
   loader_options.on_skip = options.on_skip;
-  // TODO(merge): the loader decodes with data::read_rgb_image's default bound; pass
-  // options.max_image_pixels once DataLoaderOptions carries one (issue 8, F9).
+  if (options.max_image_pixels > 0) loader_options.max_image_pixels = options.max_image_pixels;
   GRAMLITE_ASSIGN_OR_RETURN(std::unique_ptr<data::DataLoader> loader,
                             data::DataLoader::create(result.dataset, loader_options));
 

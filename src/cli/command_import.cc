@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <iostream>
 
 #include "base/temp_paths.h"
@@ -54,11 +55,18 @@ int import_onnx_model(const OnnxFlags& flags) {
   interop::OnnxImportOptions options;
   options.class_names = flags.class_names;
   options.input_size = flags.input_size;
+  // NaN or infinite normalisation would make every output NaN (and evaluate loop on it); a zero
+  // std divides by zero. Refused here, before the model is read.
+  for (float m : flags.mean) {
+    if (!std::isfinite(m)) return report_error(invalid_argument("--mean values must be finite numbers, got ", m));
+  }
+  for (float s : flags.std) {
+    if (!std::isfinite(s) || !(s > 0.0f)) {
+      return report_error(invalid_argument("--std values must be positive finite numbers, got ", s));
+    }
+  }
   if (!flags.mean.empty()) options.preprocessing.mean = flags.mean;
   if (!flags.std.empty()) options.preprocessing.std = flags.std;
-  for (float s : options.preprocessing.std) {
-    if (!(s > 0.0f)) return report_error(invalid_argument("--std values must be positive"));
-  }
   interop::OnnxImportReport report;
   auto graph = interop::import_onnx(flags.model, options, &report);
   if (!graph.ok()) return report_error(graph.status());

@@ -4,11 +4,33 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <opencv2/core/utils/logger.hpp>
+
+#include <algorithm>
+#include <climits>
 #include <cmath>
-#include <filesystem>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+
+#include "base/input_file.h"
+#include "base/one_line.h"
+#include "data/image_header.h"
+#include "data/quiet_decoders.h"
 
 namespace gramlite::data {
 namespace {
+
+// 100000000 -> "100,000,000": limits are easier to read with separators.
+std::string with_thousands(int64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
 
 // Converts any depth to 8-bit, scaling 16-bit and float data to the 8-bit range.
 cv::Mat to_8bit(const cv::Mat& image) {
@@ -36,18 +58,75 @@ cv::Mat composite_over_white(const cv::Mat& bgra) {
   return out;
 }
 
+// OpenCV's own warnings ("[ WARN:0@0.03] ... TIFFReadRGBAStrip failed") would add lines to a
+// one-line error; read_rgb_image reports every failure itself. Process-wide, set once: a program
+// that wants OpenCV's log back sets the level after its first image.
+void quiet_opencv_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); });
+}
+
+// No format stores a pixel in more than 16 bytes (float32 RGBA), so a larger file is not an image
+// within the bound; refusing it avoids reading gigabytes to find out.
+size_t max_encoded_bytes(int64_t max_pixels) {
+  constexpr int64_t kSlack = int64_t{16} << 20;
+  if (max_pixels <= 0) return static_cast<size_t>(kSlack);
+  if (max_pixels > (std::numeric_limits<int64_t>::max() - kSlack) / 16) return SIZE_MAX;
+  return static_cast<size_t>(max_pixels * 16 + kSlack);
+}
+
+Status too_large(const std::string& path, int64_t width, int64_t height, int64_t max_pixels,
+                 const std::string& where) {
+  return unsupported("image '", path, "' declares ", width, "x", height, " pixels", where, ", more than the limit of ",
+                     with_thousands(max_pixels), " pixels");
+}
+
 }  // namespace
 
-Result<RgbImage> read_rgb_image(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return not_found("image '", path, "' does not exist or is not a file");
+Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels) {
+  if (max_pixels < 1) return invalid_argument("the image size limit must be at least 1 pixel, got ", max_pixels);
+  quiet_opencv_once();
+  // One read of the bytes (FIFOs, directories and devices refused without blocking), then the
+  // header's declared size against the bound, then decoding from memory: nothing is decoded
+  // before the size is known, and no other process can swap the file in between.
+  const size_t max_file_bytes = max_encoded_bytes(max_pixels);
+  GRAMLITE_ASSIGN_OR_RETURN(const Buffer bytes, read_regular_file(path, max_file_bytes));
+  if (const auto declared = read_declared_image_size(bytes.data(), bytes.size())) {
+    if (declared->width > 0 && declared->height > 0 && declared->width > max_pixels / declared->height) {
+      return too_large(path, declared->width, declared->height, max_pixels, str_cat(" (", declared->format, " header)"));
+    }
+  }
+  if (bytes.empty()) return corrupt_data("cannot decode image '", path, "': the file is empty");
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) {
+    return unsupported("image '", path, "' is larger than 2 GiB, more than the decoders take");
+  }
   cv::Mat decoded;
   try {
-    decoded = cv::imread(path, cv::IMREAD_UNCHANGED);
+    // PNG and JPEG through decoders that keep libpng's and libjpeg's messages off stderr; the
+    // rest through OpenCV.
+    const bool png = looks_like_png(bytes.data(), bytes.size());
+    if (png || looks_like_jpeg(bytes.data(), bytes.size())) {
+      Result<cv::Mat> quiet = png ? decode_png_quietly(bytes.data(), bytes.size())
+                                  : decode_jpeg_quietly(bytes.data(), bytes.size());
+      if (!quiet.ok()) return quiet.status().with_context(str_cat("cannot decode image '", path, "'"));
+      decoded = std::move(quiet).value();
+    } else {
+      Status preflight = looks_like_tiff(bytes.data(), bytes.size()) ? preflight_tiff(bytes.data(), bytes.size())
+                                                                     : preflight_bmp(bytes.data(), bytes.size());
+      if (!preflight.ok()) return preflight.with_context(str_cat("cannot decode image '", path, "'"));
+      const cv::Mat encoded(1, static_cast<int>(bytes.size()), CV_8U,
+                            const_cast<uint8_t*>(bytes.data()));
+      decoded = cv::imdecode(encoded, cv::IMREAD_UNCHANGED);
+    }
   } catch (const cv::Exception& e) {
-    return corrupt_data("cannot decode image '", path, "': ", e.what());
+    return corrupt_data("cannot decode image '", path, "': ", one_line(e.what()));
   }
   if (decoded.empty()) return corrupt_data("cannot decode image '", path, "' (unknown format or corrupt data)");
+  // Formats whose header is not read above (EXR, HDR, Sun raster, ...) are bounded here, after
+  // decoding (OpenCV's own limit, 2^30 pixels, bounds their peak).
+  if (decoded.cols > max_pixels / std::max(decoded.rows, 1)) {
+    return too_large(path, decoded.cols, decoded.rows, max_pixels, "");
+  }
   cv::Mat bgr;
   const cv::Mat image = to_8bit(decoded);
   switch (image.channels()) {
@@ -114,7 +193,7 @@ Result<RgbImage> resize_for_model(const RgbImage& image, ir::ResizeMode mode, in
     return out;
   } catch (const cv::Exception& e) {
     return internal_error("resizing a ", image.width, "x", image.height, " image to ", width, "x", height, ": ",
-                          e.what());
+                          one_line(e.what()));
   }
 }
 

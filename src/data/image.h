@@ -18,10 +18,16 @@ struct RgbImage {
   std::vector<uint8_t> pixels;  // width * height * 3
 };
 
+// The largest image read_rgb_image decodes by default: 10000 x 10000 pixels, 300 MB as 8-bit RGB
+// and about twice that at the peak of decoding. Classification inputs (microscope fields, patches)
+// are far smaller; whole slides go through data/wsi (OpenSlide and the strip TIFF reader read them
+// region by region), and plain images opened as slides pass their own, larger bound.
+inline constexpr int64_t kDefaultMaxImagePixels = int64_t{10000} * 10000;
+
 // Decodes PNG, JPEG, TIFF, BMP, ... of any channel count (grey, grey+alpha, RGB, RGBA) and 8 or
 // 16 bits per channel into 8-bit RGB. Alpha is composited over white (slide scanners pad with
 // white). Errors name the file.
-Result<RgbImage> read_rgb_image(const std::string& path);
+Result<RgbImage> read_rgb_image(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
 
 // Checks that an image's buffer matches its size; an error names what is wrong.
 Status check_rgb_image(const RgbImage& image);

@@ -20,7 +20,8 @@ namespace gramlite::format {
 
 class MappedFile {
  public:
-  // Maps `path`. Errors (missing file, a directory, permission) name the path.
+  // Maps `path`. Errors (missing file, permission; a directory, FIFO or device, refused without
+  // blocking) name the path.
   static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
 
   MappedFile(const MappedFile&) = delete;

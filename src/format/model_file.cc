@@ -1,6 +1,7 @@
 #include "format/model_file.h"
 
 #include "base/atomic_file.h"
+#include "base/one_line.h"
 #include "format/header.h"
 #include "format/mapped_file.h"
 #include "format/model_decoder.h"
@@ -27,6 +28,9 @@ Result<ir::Graph> load_from_bytes(const std::shared_ptr<const void>& owner, cons
   return graph;
 }
 
+// Node and tensor names come from the file; one with a newline must not split the error line.
+Status one_line_status(const Status& status) { return Status(status.code(), one_line(status.message())); }
+
 }  // namespace
 
 Result<std::vector<uint8_t>> serialize_model(const ir::Graph& graph) {
@@ -49,7 +53,7 @@ Result<ir::Graph> load_model(const std::string& path, const LoadOptions& options
   const std::shared_ptr<const MappedFile> file = std::move(mapped).value();
   // A page-aligned mapping: weights are used in place.
   auto graph = load_from_bytes(file, file->data(), file->size(), options);
-  if (!graph.ok()) return graph.status().with_context(file_context(path));
+  if (!graph.ok()) return one_line_status(graph.status().with_context(file_context(path)));
   return graph;
 }
 
@@ -66,7 +70,7 @@ Result<ir::Graph> load_model_from_memory(std::shared_ptr<const void> owner, cons
     owner = std::move(copy);
   }
   auto graph = load_from_bytes(owner, bytes, size, options);
-  if (!graph.ok()) return graph.status().with_context(kMemoryContext);
+  if (!graph.ok()) return one_line_status(graph.status().with_context(kMemoryContext));
   return graph;
 }
 

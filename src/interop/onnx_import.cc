@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include <onnx/checker.h>
 
+#include "base/input_file.h"
+#include "base/one_line.h"
 #include "interop/onnx_importer.h"
 #include "ir/passes.h"
 #include "ir/shape_inference.h"
@@ -27,7 +27,8 @@ Status Importer::unsupported_node(const onnx::NodeProto& node, const std::string
 }
 
 Status Importer::invalid_node(const onnx::NodeProto& node, const std::string& message) const {
-  return invalid_argument("node '", node_name(node), "' (", node.op_type(), ", opset ", opset_, "): ", message);
+  // A node the file describes wrongly: corrupt input (exit 4), not a bad argument.
+  return corrupt_data("node '", node_name(node), "' (", node.op_type(), ", opset ", opset_, "): ", message);
 }
 
 const std::string& Importer::node_name(const onnx::NodeProto& node) const {
@@ -91,8 +92,8 @@ Result<ir::TensorId> Importer::add_node(const onnx::NodeProto& node, ir::OpKind 
   for (ir::TensorId id : ir_node.inputs) input_shapes.push_back(graph_.tensor(id).shape);
   Result<std::vector<ir::Shape>> shapes = ir::infer_node_output_shapes(graph_, ir_node, input_shapes);
   if (!shapes.ok()) {
-    return invalid_argument("node '", node_name(node), "' (", node.op_type(), ", opset ", opset_, ") as IR ",
-                            ir::op_kind_name(kind), ": ", shapes.status().message());
+    return corrupt_data("node '", node_name(node), "' (", node.op_type(), ", opset ", opset_, ") as IR ",
+                        ir::op_kind_name(kind), ": ", shapes.status().message());
   }
   const ir::TensorId out = graph_.add_value(output_name, shapes->front());
   ir_node.outputs = {out};
@@ -221,7 +222,7 @@ Status Importer::add_graph_inputs() {
       const bool spatial = rank == 4 && (nhwc ? (d == 1 || d == 2) : (d == 2 || d == 3));
       if (!fixed) {
         const std::string label = dim.has_dim_param() ? " ('" + dim.dim_param() + "')" : "";
-        if (!spatial) return invalid_argument(what, " has symbolic dim ", d, label, "; only the batch, H and W may be symbolic");
+        if (!spatial) return unsupported(what, " has symbolic dim ", d, label, "; only the batch, H and W may be symbolic");
         if (options_.input_size <= 0) return invalid_argument(what, " has symbolic dim ", d, label, "; set the input size");
         shape.push_back(options_.input_size);
         continue;
@@ -237,7 +238,7 @@ Status Importer::add_graph_inputs() {
     graph_.inputs.push_back(id);
     values_[input.name()] = Binding{id, std::nullopt};
   }
-  if (graph_.inputs.empty()) return invalid_argument("the graph has no inputs (besides initializers)");
+  if (graph_.inputs.empty()) return corrupt_data("the graph has no inputs (besides initializers)");
   if (replaced_fixed_batch_ > 0) {
     note(str_cat("the input's fixed batch size ", replaced_fixed_batch_, " became a dynamic batch dim"));
   }
@@ -255,7 +256,7 @@ Status Importer::convert_node(const onnx::NodeProto& node) {
 Status Importer::set_graph_outputs() {
   for (const onnx::ValueInfoProto& output : model_.graph().output()) {
     const auto it = values_.find(output.name());
-    if (it == values_.end()) return invalid_argument("graph output '", output.name(), "' is never computed");
+    if (it == values_.end()) return corrupt_data("graph output '", output.name(), "' is never computed");
     const ir::TensorId id = it->second.id;
     if (id == ir::kNoTensor || graph_.tensor(id).is_constant()) {
       return unsupported("graph output '", output.name(), "' is a constant; only computed outputs are supported");
@@ -268,8 +269,29 @@ Status Importer::set_graph_outputs() {
     }
     graph_.outputs.push_back(id);
   }
-  if (graph_.outputs.empty()) return invalid_argument("the graph has no outputs");
+  if (graph_.outputs.empty()) return corrupt_data("the graph has no outputs");
   return Status::Ok();
+}
+
+// A graph input no live node reads (an unused mask, a second head's input whose branch was dead)
+// would make the model refuse to run with one input: it is dropped, with a note naming it.
+Status Importer::drop_unused_inputs() {
+  std::vector<bool> read(graph_.tensors.size(), false);
+  for (const ir::Node& node : graph_.nodes) {
+    for (ir::TensorId id : node.inputs) read[static_cast<size_t>(id)] = true;
+  }
+  std::vector<ir::TensorId> kept;
+  for (ir::TensorId id : graph_.inputs) {
+    if (read[static_cast<size_t>(id)]) {
+      kept.push_back(id);
+    } else {
+      note(str_cat("graph input '", graph_.tensor(id).name, "' is used by no node and was dropped"));
+    }
+  }
+  if (kept.size() == graph_.inputs.size()) return Status::Ok();
+  if (kept.empty()) return unsupported("no graph input is used by a node that reaches the output");
+  graph_.inputs = std::move(kept);
+  return ir::remove_dead_nodes(graph_).status();  // drops the unread tensors, renumbers the rest
 }
 
 // torch.onnx.export writes hardswish as x * HardSigmoid(x) below opset 14. The IR has HardSwish,
@@ -325,9 +347,13 @@ Result<ir::Graph> Importer::run() {
   for (const onnx::OperatorSetIdProto& set : model_.opset_import()) {
     if (set.domain().empty() || set.domain() == "ai.onnx") opset_ = static_cast<int>(std::min<int64_t>(set.version(), 1 << 20));
   }
-  if (opset_ <= 0) return invalid_argument("the model imports no default-domain (ai.onnx) opset");
+  if (opset_ <= 0) return corrupt_data("the model imports no default-domain (ai.onnx) opset");
   if (opset_ < 7) return unsupported("opset ", opset_, " is older than the oldest supported (7)");
-  if (!model_.has_graph()) return invalid_argument("the model has no graph");
+  if (opset_ > kNewestSupportedOnnxOpset) {
+    return unsupported("opset ", opset_, " is newer than the newest this importer knows (", kNewestSupportedOnnxOpset,
+                       "); export the model at opset ", kNewestSupportedOnnxOpset, " or older");
+  }
+  if (!model_.has_graph()) return corrupt_data("the model has no graph");
   const onnx::GraphProto& g = model_.graph();
   if (g.sparse_initializer_size() > 0) return unsupported("sparse initializers are not supported");
 
@@ -344,10 +370,10 @@ Result<ir::Graph> Importer::run() {
 
   bool converted = false;
   for (const onnx::TensorProto& tensor : g.initializer()) {
-    if (tensor.name().empty()) return invalid_argument("an initializer has no name");
+    if (tensor.name().empty()) return corrupt_data("an initializer has no name");
     GRAMLITE_ASSIGN_OR_RETURN(ConstantValue value, decode_tensor(tensor, &converted));
     if (!values_.emplace(tensor.name(), Binding{ir::kNoTensor, std::move(value)}).second) {
-      return invalid_argument("initializer '", tensor.name(), "' is defined twice");
+      return corrupt_data("initializer '", tensor.name(), "' is defined twice");
     }
   }
   if (converted) note("float16 / float64 initializers were converted to float32");
@@ -359,7 +385,8 @@ Result<ir::Graph> Importer::run() {
   if (fused > 0) note(str_cat(fused, " x * HardSigmoid(x) pairs became HardSwish"));
   GRAMLITE_ASSIGN_OR_RETURN(const int removed, ir::remove_dead_nodes(graph_));
   (void)removed;  // nodes folded into others (Pad into Conv, ...) and unused branches
-  if (Status s = ir::validate(graph_); !s.ok()) return s.with_context("the imported graph is invalid");
+  GRAMLITE_RETURN_IF_ERROR(drop_unused_inputs());
+  if (Status s = ir::validate(graph_); !s.ok()) return corrupt_data("the imported graph is invalid: ", s.message());
 
   const ir::Shape& out_shape = graph_.tensor(graph_.outputs[0]).shape;
   const int64_t classes = out_shape.empty() ? 0 : out_shape.back();
@@ -404,17 +431,18 @@ Result<ir::Graph> import_model_bytes(const void* data, size_t size, const std::s
       try {
         onnx::checker::check_model(model);
       } catch (const std::exception& error) {
-        return invalid_argument(context, ": the ONNX checker rejects it: ", error.what());
+        // The checker's text spans lines (it prints the offending node); ours is one line.
+        return corrupt_data(context, ": the ONNX checker rejects it: ", one_line(error.what()));
       }
     }
     onnx_detail::Importer importer(model, options, report, source);
     Result<ir::Graph> graph = importer.run();
-    if (!graph.ok()) return graph.status().with_context(context);
+    if (!graph.ok()) return Status(graph.status().code(), one_line(graph.status().message())).with_context(context);
     return graph;
   } catch (const std::bad_alloc&) {
     return io_error(context, ": out of memory");
   } catch (const std::exception& error) {
-    return internal_error(context, ": ", error.what());
+    return internal_error(context, ": ", one_line(error.what()));
   }
 }
 
@@ -428,13 +456,15 @@ Result<ir::Graph> import_onnx_from_memory(const void* data, size_t size, const O
 }
 
 Result<ir::Graph> import_onnx(const std::string& path, const OnnxImportOptions& options, OnnxImportReport* report) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("cannot open ONNX model '", path, "'");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) return io_error("cannot read ONNX model '", path, "'");
-  const std::string data = bytes.str();
-  return import_model_bytes(data.data(), data.size(), path, options, report);
+  // InputFile refuses FIFOs (without blocking), directories and devices; the size is checked
+  // against protobuf's limit before anything is read.
+  GRAMLITE_ASSIGN_OR_RETURN(const InputFile file, InputFile::open(path));
+  if (file.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return unsupported("importing ONNX model '", path, "': the file is larger than 2 GiB (protobuf's limit); use a ",
+                       "model with external data merged into a smaller file");
+  }
+  GRAMLITE_ASSIGN_OR_RETURN(const Buffer bytes, file.read_all(path));
+  return import_model_bytes(bytes.data(), bytes.size(), path, options, report);
 }
 
 }  // namespace gramlite::interop

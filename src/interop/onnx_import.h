@@ -28,6 +28,11 @@
 
 namespace gramlite::interop {
 
+// The newest default-domain opset whose operator semantics the importer implements (opset 19
+// changes pooling's ceil_mode windows, among others). Newer models are refused with kUnsupported
+// rather than imported with what may be the wrong meaning.
+inline constexpr int kNewestSupportedOnnxOpset = 18;
+
 struct OnnxImportOptions {
   // Square input size in pixels. 0: taken from the model's input shape; needed when the model
   // declares H / W symbolic (e.g. exported with dynamic_axes on them). When the model has a fixed

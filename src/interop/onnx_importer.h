@@ -92,6 +92,7 @@ class Importer {
   Status add_graph_inputs();
   Status convert_node(const onnx::NodeProto& node);
   Status set_graph_outputs();
+  Status drop_unused_inputs();
   Result<int> fuse_hard_swish();
   void record_metadata();
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/one_line.h"
 #include "interop/torch_archive.h"
 #include "interop/torch_tensor_rebuild.h"
 #include "interop/zip_reader.h"
@@ -63,8 +64,11 @@ Result<PickleRef> locate_state_dict(const PickleDocument& document, const std::s
                          document.describe(document.at(*nested).callable, 0, 80),
                          " object, not a state_dict; save model.state_dict() instead");
     }
+    // {'state_dict': 5}: the file is there but unusable (exit 4), not missing.
+    return unsupported("'", source, "': checkpoint key '", key, "' holds ", document.describe(*nested, 0, 80),
+                       ", not a state_dict");
   }
-  return not_found("'", source, "' holds a dict without tensors and without a nested state dict (looked for ",
+  return unsupported("'", source, "' holds a dict without tensors and without a nested state dict (looked for ",
                    "'state_dict', 'model_state_dict', 'model', 'net'); its keys: ", list_keys(document, root));
 }
 
@@ -146,9 +150,12 @@ Result<StateDict> read_torch_state_dict_from_buffer(const Buffer& bytes, const s
     return corrupt_data("'", display_name, "' is not a torch.save file (neither a ZIP archive nor a pickle",
                         bytes.empty() ? "; the file is empty" : "", ")");
   }
-  if (!file.ok()) return file.status();
-  GRAMLITE_ASSIGN_OR_RETURN(StateDict state, collect_tensors(*file, display_name, bytes.size()));
-  if (options.strip_module_prefix) strip_module_prefix(state);
+  // Keys and values quoted in a message come from the file: keep the message one line.
+  const auto one_line_status = [](const Status& s) { return Status(s.code(), one_line(s.message())); };
+  if (!file.ok()) return one_line_status(file.status());
+  Result<StateDict> state = collect_tensors(*file, display_name, bytes.size());
+  if (!state.ok()) return one_line_status(state.status());
+  if (options.strip_module_prefix) strip_module_prefix(*state);
   return state;
 }
 

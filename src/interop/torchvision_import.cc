@@ -4,6 +4,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "base/one_line.h"
 #include "interop/state_dict_matching.h"
 #include "zoo/zoo.h"
 
@@ -130,10 +131,8 @@ void record_provenance(const StateDict& state, const std::string& arch, const Im
   }
 }
 
-}  // namespace
-
-Result<ir::Graph> import_torchvision_state_dict(const StateDict& state, const std::string& arch,
-                                               const ImportOptions& options, ImportReport* report) {
+Result<ir::Graph> import_state_dict(const StateDict& state, const std::string& arch, const ImportOptions& options,
+                                    ImportReport* report) {
   const std::string context = str_cat("importing '", state.source, "' as ", arch);
   if (options.inception_transform_input && arch != "inception_v3") {
     return invalid_argument(context, ": inception_transform_input applies to inception_v3 only");
@@ -172,6 +171,16 @@ Result<ir::Graph> import_torchvision_state_dict(const StateDict& state, const st
     for (const std::string& name : state.ignored_entries) report->skipped.push_back(name);
   }
   return std::move(candidate.graph);
+}
+
+}  // namespace
+
+Result<ir::Graph> import_torchvision_state_dict(const StateDict& state, const std::string& arch,
+                                               const ImportOptions& options, ImportReport* report) {
+  Result<ir::Graph> graph = import_state_dict(state, arch, options, report);
+  // Tensor names quoted in a mismatch come from the file: keep the message one line.
+  if (!graph.ok()) return Status(graph.status().code(), one_line(graph.status().message()));
+  return graph;
 }
 
 Result<ir::Graph> import_torchvision(const std::string& weights_path, const std::string& arch,

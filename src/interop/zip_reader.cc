@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "base/byte_reader.h"
+#include "base/input_file.h"
 
 namespace gramlite::interop {
 namespace {
@@ -215,19 +216,12 @@ bool looks_like_zip(const uint8_t* bytes, size_t size) {
 }
 
 Result<Buffer> read_whole_file(const std::string& path) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) return io_error("cannot open '", path, "'");
-  if (std::fseek(file.get(), 0, SEEK_END) != 0) return io_error("cannot seek in '", path, "'");
-  const long end = std::ftell(file.get());
-  if (end < 0 || std::fseek(file.get(), 0, SEEK_SET) != 0) return io_error("cannot size '", path, "'");
-  const size_t size = static_cast<size_t>(end);
-  if (size == 0) return Buffer();
-  Buffer buffer = Buffer::allocate(size);
-  if (buffer.size() != size) return io_error("cannot allocate ", size, " bytes to read '", path, "'");
-  if (std::fread(buffer.mutable_data(), 1, size, file.get()) != size) {
-    return io_error("short read from '", path, "'");
+  Result<Buffer> bytes = read_regular_file(path);
+  // A missing file stays kIoError here, as these readers have always reported it (exit 3 either way).
+  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) {
+    return Status(StatusCode::kIoError, bytes.status().message());
   }
-  return buffer;
+  return bytes;
 }
 
 Result<ZipArchive> ZipArchive::open(Buffer bytes, std::string display_name) {

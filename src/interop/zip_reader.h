@@ -61,7 +61,8 @@ bool looks_like_zip(const uint8_t* bytes, size_t size);
 // CRC-32 (IEEE 802.3, as ZIP uses it) of `size` bytes.
 uint32_t crc32_of(const uint8_t* data, size_t size);
 
-// Reads a whole file into an aligned Buffer; the error names the path.
+// Reads a whole file into an aligned Buffer (base/input_file: FIFOs, directories and devices are
+// refused without blocking); the error names the path.
 Result<Buffer> read_whole_file(const std::string& path);
 
 }  // namespace gramlite::interop

@@ -203,9 +203,8 @@ TEST_F(ClassifyCliTest, MaxImagePixelsFlag) {
   }
 }
 
-// TODO(merge): enable once data::read_rgb_image takes a bound (issue 8, F9; the classifier's call
-// site is marked TODO(merge)): a 64x64 image is over a 1000-pixel bound.
-TEST_F(ClassifyCliTest, DISABLED_MaxImagePixelsRefusesLargerImages) {
+// A 64x64 image is over a 1000-pixel bound.
+TEST_F(ClassifyCliTest, MaxImagePixelsRefusesLargerImages) {
   write_image(path("a.png"), 1);
   const CommandResult r = run_gramlite("run " + model_ + " " + path("a.png") + " --max-image-pixels 1000");
   EXPECT_NE(r.exit_code, 0) << r.output;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../base/special_files.h"
 #include "file_surgery.h"
 #include "format/model_file.h"
 #include "temp_dir.h"
@@ -174,6 +175,31 @@ TEST(CorruptFile, MissingFileAndDirectoryAreClearErrors) {
   EXPECT_THAT(nothing.status().message(), HasSubstr(empty));
 }
 
+// A FIFO with no writer used to block open() forever; /dev/zero never ends. Both are refused
+// with one line naming the path and what it is, as a directory is.
+TEST(CorruptFile, FifoAndDevicesAreRefusedWithoutBlocking) {
+  testing::TempDir dir;
+  const std::string fifo = dir.file("model.gramlite");
+  ASSERT_TRUE(gramlite::testing::make_fifo(fifo));
+  Result<ir::Graph> graph = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { graph = load_model(fifo); }))
+      << "load_model blocked on a FIFO";
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(graph.status().message(), HasSubstr(fifo));
+  EXPECT_THAT(graph.status().message(), HasSubstr("not a regular file (a FIFO)"));
+
+  Result<FileSummary> summary = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { summary = read_file_summary(fifo); }));
+  EXPECT_THAT(summary.status().message(), HasSubstr("not a regular file (a FIFO)"));
+
+  auto zero = load_model("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.status().message(), HasSubstr("'/dev/zero' is not a regular file (a character device)"));
+  auto folder = load_model(dir.path().string());
+  EXPECT_THAT(folder.status().message(), HasSubstr("not a regular file (a directory)"));
+}
+
 TEST(CorruptFile, FutureVersionSaysSo) {
   std::vector<uint8_t> file = tiny_file();
   testing::put_u32_le(file, 8, 7);
@@ -239,6 +265,24 @@ TEST(CorruptFile, TensorIndexOutOfRangeInANode) {
 
   const auto graph_input = rewrite_graph(every_op_file(), [](fb::ModelT& m) { m.inputs.push_back(-2); });
   EXPECT_THAT(load_error(graph_input), HasSubstr("graph input 1: refers to tensor -2"));
+}
+
+// Names come from the file: a node named with a newline must not split the error into lines.
+TEST(CorruptFile, NamesFromTheFileCannotSplitTheErrorLine) {
+  const auto renamed = rewrite_graph(every_op_file(), [](fb::ModelT& m) {
+    const size_t conv = node_index(m, "conv1");
+    m.nodes[conv]->name = "conv1\ngramlite: error: forged second line\r\t";
+    m.nodes[conv]->inputs[1] = 999;
+  });
+  testing::TempDir dir;
+  const std::string path = dir.file("renamed.gramlite");
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(renamed.data()),
+                                              static_cast<std::streamsize>(renamed.size()));
+  for (const Status& status : {load(renamed, true).status(), load_model(path).status()}) {
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.message().find_first_of("\n\r"), std::string::npos) << status.message();
+    EXPECT_THAT(status.message(), HasSubstr("refers to tensor 999"));
+  }
 }
 
 TEST(CorruptFile, BadDataReferences) {

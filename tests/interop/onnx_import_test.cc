@@ -9,6 +9,7 @@
 #include <cmath>
 #include <random>
 
+#include "../base/special_files.h"
 #include "interop/onnx_import.h"
 #include "ir/validate.h"
 #include "runtime/session.h"
@@ -381,6 +382,108 @@ TEST(OnnxImport, ReshapeOfAFixedBatchFollowsTheDynamicBatch) {
   auto kept = import(b.bytes(), fixed);
   ASSERT_TRUE(kept.ok()) << kept.status().message();
   EXPECT_EQ(kept->tensor(kept->outputs[0]).shape, (ir::Shape{1, 8}));
+}
+
+// A FIFO used to block the import forever; a directory and /dev/zero get the same one line.
+TEST(OnnxImport, FifoDirectoryAndDevicesAreRefusedWithoutBlocking) {
+  testing::TempDir dir;
+  const std::string fifo = dir.file("model.onnx");
+  ASSERT_TRUE(gramlite::testing::make_fifo(fifo));
+  Result<ir::Graph> graph = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { graph = import_onnx(fifo); }))
+      << "import_onnx blocked on a FIFO";
+  EXPECT_EQ(graph.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(graph.status().message().find("'" + fifo + "' is not a regular file (a FIFO)"), std::string::npos)
+      << graph.status().message();
+  EXPECT_NE(import_onnx(dir.path()).status().message().find("(a directory)"), std::string::npos);
+  EXPECT_NE(import_onnx("/dev/zero").status().message().find("(a character device)"), std::string::npos);
+}
+
+// What is wrong with the file's contents is corrupt input (exit 4), in one line: the checker's
+// multi-line text included; what the caller asked for (input size, class names) stays kInvalidArgument.
+TEST(OnnxImport, BrokenGraphsAreCorruptDataInOneLine) {
+  ModelBuilder missing({1, 2, 4, 4});
+  missing.node("Conv", {"x", "absent.weight"}, "y", "conv_no_weight");
+  missing.output("y");
+  OnnxImportOptions no_checker;
+  no_checker.run_checker = false;
+  for (const OnnxImportOptions& options : {OnnxImportOptions{}, no_checker}) {
+    auto graph = import(missing.bytes(), options);
+    ASSERT_FALSE(graph.ok());
+    EXPECT_EQ(graph.status().code(), StatusCode::kCorruptData) << graph.status().message();
+    EXPECT_EQ(graph.status().message().find('\n'), std::string::npos) << graph.status().message();
+  }
+
+  ModelBuilder shapes({1, 2, 4, 4});
+  shapes.floats("w", {3, 5, 1, 1}, std::vector<float>(15, 0.5f));
+  shapes.node("Conv", {"x", "w"}, "y", "conv_bad_channels");
+  shapes.output("y");
+  auto bad_shapes = import(shapes.bytes());
+  EXPECT_EQ(bad_shapes.status().code(), StatusCode::kCorruptData) << bad_shapes.status().message();
+
+  ModelBuilder twice({1, 2, 4, 4});
+  twice.node("Relu", {"x"}, "y", "first");
+  twice.node("Relu", {"x"}, "y", "second");
+  twice.output("y");
+  auto redefined = import(twice.bytes(), no_checker);
+  EXPECT_EQ(redefined.status().code(), StatusCode::kCorruptData) << redefined.status().message();
+
+  // Every mutated file that fails does so in one line.
+  const std::string valid = small_classifier().bytes();
+  std::mt19937 rng(99);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string bytes = valid;
+    bytes[rng() % bytes.size()] ^= static_cast<char>(1u << (rng() % 8));
+    auto graph = import(bytes);
+    if (!graph.ok()) {
+      EXPECT_EQ(graph.status().message().find('\n'), std::string::npos) << graph.status().message();
+      // A flip can turn a fixed dim symbolic: then the caller must give a size, an argument.
+      if (graph.status().message().find("set the input size") == std::string::npos) {
+        EXPECT_NE(graph.status().code(), StatusCode::kInvalidArgument) << graph.status().message();
+      }
+    }
+  }
+
+  OnnxImportOptions three_names;
+  three_names.class_names = {"a", "b", "c"};
+  EXPECT_EQ(import(small_classifier().bytes(), three_names).status().code(), StatusCode::kInvalidArgument);
+}
+
+// An opset newer than the importer knows may change what an op means: refused, naming both.
+TEST(OnnxImport, OpsetNewerThanKnownIsRefused) {
+  ModelBuilder b({1, 2, 4, 4}, 999);
+  b.node("Relu", {"x"}, "y");
+  b.output("y");
+  auto graph = import(b.bytes());
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), StatusCode::kUnsupported) << graph.status().message();
+  EXPECT_NE(graph.status().message().find("opset 999"), std::string::npos) << graph.status().message();
+  EXPECT_NE(graph.status().message().find(std::to_string(kNewestSupportedOnnxOpset)), std::string::npos)
+      << graph.status().message();
+}
+
+// A second graph input that no node uses would make `run` refuse the model: it is dropped, with a note.
+TEST(OnnxImport, UnusedGraphInputsAreDroppedWithANote) {
+  ModelBuilder b = small_classifier();
+  auto* extra = b.graph()->add_input();
+  *extra = b.graph()->input(0);
+  extra->set_name("unused_mask");
+  OnnxImportReport report;
+  auto graph = import(b.bytes(), {}, &report);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  ASSERT_EQ(graph->inputs.size(), 1u);
+  EXPECT_EQ(graph->tensor(graph->inputs[0]).name, "x");
+  EXPECT_TRUE(ir::validate(*graph).ok());
+  bool noted = false;
+  for (const std::string& note : report.notes) noted = noted || note.find("'unused_mask'") != std::string::npos;
+  EXPECT_TRUE(noted) << "no note names the dropped input";
+  EXPECT_EQ(run(*graph, std::vector<float>(32, 0.5f)).size(), 2u);
+
+  ModelBuilder only_unused({1, 2, 4, 4});  // the only input unused: nothing to run
+  only_unused.floats("c", {1, 2}, {1, 2});
+  only_unused.node("Relu", {"c"}, "y");
+  only_unused.output("y");
+  EXPECT_FALSE(import(only_unused.bytes()).ok());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <functional>
 #include <sstream>
 
+#include "../base/special_files.h"
 #include "pickle_builder.h"
 #include "test_support.h"
 #include "zip_builder.h"
@@ -128,6 +129,58 @@ TEST(TorchStateDictHandmade, MissingFileIsAnIoError) {
   Result<StateDict> state = read_torch_state_dict("/nonexistent/weights.pth");
   ASSERT_FALSE(state.ok());
   EXPECT_EQ(state.status().code(), StatusCode::kIoError);
+}
+
+// A FIFO used to block; a directory said "cannot allocate 9223372036854775807 bytes" (ftell of a
+// directory). Both, and /dev/zero, are refused with one line naming the path and what it is.
+TEST(TorchStateDictHandmade, FifoDirectoryAndDevicesAreRefused) {
+  testing::TempDir dir;
+  const std::string fifo = dir.file("weights.pth");
+  ASSERT_TRUE(gramlite::testing::make_fifo(fifo));
+  Result<StateDict> state = internal_error("not run");
+  ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { state = read_torch_state_dict(fifo); }))
+      << "read_torch_state_dict blocked on a FIFO";
+  EXPECT_EQ(state.status().code(), StatusCode::kIoError);  // exit 3, as a missing .pth
+  EXPECT_NE(state.status().message().find("'" + fifo + "' is not a regular file (a FIFO)"), std::string::npos)
+      << state.status().message();
+  Result<StateDict> folder = read_torch_state_dict(dir.path());
+  EXPECT_EQ(folder.status().code(), StatusCode::kIoError);
+  EXPECT_NE(folder.status().message().find("not a regular file (a directory)"), std::string::npos)
+      << folder.status().message();
+  Result<StateDict> zero = read_torch_state_dict("/dev/zero");
+  EXPECT_NE(zero.status().message().find("not a regular file (a character device)"), std::string::npos)
+      << zero.status().message();
+}
+
+// {'state_dict': 5}: a checkpoint whose wrapper key holds no dict is an unusable file (exit 4), not
+// a missing one; so is a dict that holds no tensors at all.
+TEST(TorchStateDictHandmade, WrapperKeyWithoutADictIsUnsupported) {
+  PickleBuilder wrapped;
+  wrapped.proto(2).empty_dict().str("state_dict").int1(5).setitem().stop();
+  Result<StateDict> state =
+      read_bytes(testing::build_zip({{"archive/data.pkl", wrapped.finish(), 0}, {"archive/version", "3\n", 0}}));
+  ASSERT_FALSE(state.ok());
+  EXPECT_EQ(state.status().code(), StatusCode::kUnsupported) << state.status().message();
+  EXPECT_NE(state.status().message().find("'state_dict'"), std::string::npos) << state.status().message();
+  EXPECT_NE(state.status().message().find("hand.pt"), std::string::npos) << state.status().message();
+
+  PickleBuilder plain;
+  plain.proto(2).empty_dict().str("epoch").int1(5).setitem().stop();
+  Result<StateDict> no_tensors =
+      read_bytes(testing::build_zip({{"archive/data.pkl", plain.finish(), 0}, {"archive/version", "3\n", 0}}));
+  ASSERT_FALSE(no_tensors.ok());
+  EXPECT_EQ(no_tensors.status().code(), StatusCode::kUnsupported) << no_tensors.status().message();
+  EXPECT_NE(no_tensors.status().message().find("without tensors"), std::string::npos) << no_tensors.status().message();
+}
+
+// Keys and values come from the file: a key with a newline must not split the error line.
+TEST(TorchStateDictHandmade, KeysFromTheFileCannotSplitTheErrorLine) {
+  PickleBuilder forged;
+  forged.proto(2).empty_dict().str("w\ngramlite: error: forged\r").str("x\ny").setitem().stop();
+  Result<StateDict> state =
+      read_bytes(testing::build_zip({{"archive/data.pkl", forged.finish(), 0}, {"archive/version", "3\n", 0}}));
+  ASSERT_FALSE(state.ok());
+  EXPECT_EQ(state.status().message().find_first_of("\n\r"), std::string::npos) << state.status().message();
 }
 
 // ---------------------------------------------------------------------------------------------

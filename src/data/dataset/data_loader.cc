@@ -167,7 +167,8 @@ void DataLoader::build_sample(Slot& slot, int64_t index_in_batch, int64_t epoch)
   slot.paths[index_in_batch] = sample.path;
   SampleRng rng = SampleRng::for_sample(options_.seed, epoch, sample_index);
   float* out = slot.images.data() + index_in_batch * options_.input.tensor_size();
-  Status status = load_model_tensor(sample.path, options_.input, options_.augmentation, rng, out);
+  Status status = load_model_tensor(sample.path, options_.input, options_.augmentation, rng, out,
+                                    options_.max_image_pixels);
   if (status.ok()) return;
   slot.statuses[index_in_batch] = status;
   std::lock_guard<std::mutex> lock(skip_mutex_);

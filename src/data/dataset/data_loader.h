@@ -49,6 +49,7 @@ struct DataLoaderOptions {
   int prefetch_batches = 2;  // >= 1 batches built or building ahead of the consumer
   ModelInput input;
   AugmentationOptions augmentation = AugmentationOptions::none();
+  int64_t max_image_pixels = kDefaultMaxImagePixels;  // larger images are skipped before decoding
   // Called once per skipped file, from a pool or the consumer thread (calls are serialised). Empty: one line
   // "gramlite: warning: skipping ..." on stderr.
   std::function<void(const std::string& path, const Status& why)> on_skip;

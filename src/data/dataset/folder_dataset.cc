@@ -109,6 +109,11 @@ Result<FolderDataset> open_folder_dataset(const std::string& root, const FolderD
   } else {
     dataset.layout = "flat";
     if (!options.split.empty()) {
+      // A broken flat folder (an empty class folder, ...) says what is broken; a caller that
+      // asks for "train" first and falls back to flat would otherwise report the missing split.
+      FolderDatasetOptions flat = options;
+      flat.split.clear();
+      GRAMLITE_RETURN_IF_ERROR(open_folder_dataset(root, flat).status());
       return invalid_argument("dataset folder '", root, "' has no train/val/test split, but split '", options.split,
                               "' was requested");
     }

@@ -54,7 +54,8 @@ Result<FolderDataset> open_folder_dataset(const std::string& root, const FolderD
 bool is_image_file_name(const std::string& file_name);
 
 namespace internal {
-// Reads root/manifest.csv (manifest_dataset.cc). Paths in the file are relative to root.
+// Reads root/manifest.csv (manifest_dataset.cc). Paths in the file are relative to root; a row
+// naming an absolute path or one outside root ("../") is kCorruptData naming the line.
 Result<FolderDataset> open_manifest_dataset(const std::string& root, const FolderDatasetOptions& options);
 }  // namespace internal
 

@@ -30,6 +30,15 @@ std::vector<std::string> split_csv_line(std::string line) {
   return fields;
 }
 
+// Rows name files relative to the dataset folder. An absolute path or one that climbs out with
+// ".." (after lexical normalisation: "a/../b" stays inside) would let a manifest read any file.
+bool inside_dataset(const std::string& file) {
+  const fs::path path(file);
+  if (path.has_root_name() || path.has_root_directory()) return false;
+  const fs::path normal = path.lexically_normal();
+  return normal.empty() || *normal.begin() != "..";
+}
+
 struct Row {
   std::string file;
   std::string label;
@@ -73,6 +82,10 @@ Result<FolderDataset> open_manifest_dataset(const std::string& root, const Folde
     Row row{fields[file_col], fields[label_col], -1};
     if (row.file.empty() || row.label.empty()) {
       return corrupt_data("'", manifest_path, "' line ", line_number, " has an empty file or label");
+    }
+    if (!inside_dataset(row.file)) {
+      return corrupt_data("'", manifest_path, "' line ", line_number, ": file '", row.file,
+                          "' is outside the dataset folder (rows name files relative to it, without '..')");
     }
     if (index_col >= 0) {
       try {

@@ -24,7 +24,7 @@ Status normalize_resized_image(const RgbImage& resized, const ModelInput& input,
 }
 
 Status image_to_model_tensor(const RgbImage& image, const ModelInput& input, const AugmentationOptions& augmentation,
-                             SampleRng& rng, float* out) {
+                             SampleRng& rng, float* out, int64_t max_image_pixels) {
   if (!augmentation.any()) return image_to_tensor(image, input.preprocessing, input.width, input.height, out);
   Result<RgbImage> augmented =
       augment_to_size(image, augmentation, input.preprocessing.resize, input.width, input.height, rng);
@@ -36,7 +36,7 @@ Status load_model_tensor(const std::string& path, const ModelInput& input, const
                          SampleRng& rng, float* out) {
   // The edge of the module: OpenCV and allocation failures become a Status naming the file.
   try {
-    Result<RgbImage> image = read_rgb_image(path);
+    Result<RgbImage> image = read_rgb_image(path, max_image_pixels);
     if (!image.ok()) return image.status();
     return image_to_model_tensor(*image, input, augmentation, rng, out).with_context(str_cat("image '", path, "'"));
   } catch (const std::exception& e) {

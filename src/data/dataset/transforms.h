@@ -36,8 +36,9 @@ Status normalize_resized_image(const RgbImage& resized, const ModelInput& input,
 Status image_to_model_tensor(const RgbImage& image, const ModelInput& input, const AugmentationOptions& augmentation,
                              SampleRng& rng, float* out);
 
-// Reads the file and converts it; errors name the file. Never throws.
+// Reads the file and converts it; errors name the file. Never throws. An image declaring more than
+// `max_image_pixels` pixels is refused before it is decoded (read_rgb_image).
 Status load_model_tensor(const std::string& path, const ModelInput& input, const AugmentationOptions& augmentation,
-                         SampleRng& rng, float* out);
+                         SampleRng& rng, float* out, int64_t max_image_pixels = kDefaultMaxImagePixels);
 
 }  // namespace gramlite::data

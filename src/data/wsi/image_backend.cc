@@ -40,7 +40,9 @@ bool is_plain_image_extension(const std::string& extension) {
 }
 
 Result<std::unique_ptr<Slide>> open_as_image(const std::string& path) {
-  GRAMLITE_ASSIGN_OR_RETURN(RgbImage image, read_rgb_image(path));
+  // A plain image opened as a slide may be far larger than a classification input; OpenCV's own
+  // bound (2^30 pixels) applies instead of kDefaultMaxImagePixels.
+  GRAMLITE_ASSIGN_OR_RETURN(RgbImage image, read_rgb_image(path, int64_t{1} << 30));
   SlideInfo info;
   info.path = path;
   info.vendor = "image";

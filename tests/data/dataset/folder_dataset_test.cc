@@ -167,6 +167,41 @@ TEST_F(FolderDatasetTest, ManifestRefusesAClassListNamingAClassTwice) {
   EXPECT_EQ(ds.status().code(), StatusCode::kInvalidArgument);
 }
 
+// A flat folder asked for its "train" split (what `train` does first) used to say "has no
+// train/val/test split" although the real problem was an empty class folder: name that folder.
+TEST_F(FolderDatasetTest, EmptyClassFolderIsNamedEvenWhenASplitWasAskedFor) {
+  write_solid("pos/1.png", 1);
+  std::filesystem::create_directories(dir_ / "neg");
+  FolderDatasetOptions options;
+  options.split = "train";
+  auto ds = open_folder_dataset(root(), options);
+  ASSERT_FALSE(ds.ok());
+  EXPECT_NE(ds.status().message().find((dir_ / "neg").string()), std::string::npos) << ds.status().message();
+  EXPECT_NE(ds.status().message().find("no images"), std::string::npos) << ds.status().message();
+  // A sound flat folder still says that it has no split.
+  write_solid("neg/1.png", 2);
+  auto sound = open_folder_dataset(root(), options);
+  ASSERT_FALSE(sound.ok());
+  EXPECT_NE(sound.status().message().find("no train/val/test split"), std::string::npos) << sound.status().message();
+}
+
+// Manifest rows name files inside the dataset folder: "../" or an absolute path is refused,
+// naming the manifest line, instead of reading whatever the row points at.
+TEST_F(FolderDatasetTest, ManifestRowsOutsideTheFolderAreRefused) {
+  write_solid("x.png", 1);
+  for (const std::string bad : {"../outside.png", "sub/../../outside.png", "/etc/passwd", "a/../../b.png"}) {
+    write_text("manifest.csv", "file,label\nx.png,a\n" + bad + ",b\n");
+    auto ds = open_folder_dataset(root());
+    ASSERT_FALSE(ds.ok()) << bad;
+    EXPECT_EQ(ds.status().code(), StatusCode::kCorruptData) << ds.status().message();
+    EXPECT_NE(ds.status().message().find("line 3"), std::string::npos) << ds.status().message();
+    EXPECT_NE(ds.status().message().find(bad), std::string::npos) << ds.status().message();
+  }
+  write_solid("sub/y.png", 2);  // inside, even through a harmless "..": fine
+  write_text("manifest.csv", "file,label\nx.png,a\nsub/../sub/y.png,b\n");
+  EXPECT_TRUE(open_folder_dataset(root()).ok());
+}
+
 TEST(ClassWeightsTest, InverseFrequencyBalancedAndZeroForEmptyClasses) {
   const auto w = inverse_frequency_class_weights({30, 10, 0});
   ASSERT_EQ(w.size(), 3u);
