@@ -48,7 +48,7 @@ struct SessionOptions {
   // float32 node has a kernel. Built-in names: builtin_backend_names().
   std::vector<std::string> backends = builtin_backend_names();
   // Further backends the names may refer to (borrowed; must outlive the session).
-  std::vector<const Backend*> extra_backends;
+  std::vector<const Backend*> extra_backends = {};
   // Time every node in run() (node_seconds()); off keeps the run loop free of clock reads.
   bool profile = false;
 };
