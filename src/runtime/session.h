@@ -98,6 +98,8 @@ class Session {
   const Kernel* kernel(size_t node) const { return node < kernels_.size() ? kernels_[node].get() : nullptr; }
   // Kernels created over the session's life (a reshape does not create any).
   size_t kernels_created() const { return kernels_created_; }
+  // Whether run() times its nodes (options.profile).
+  bool profiling() const { return options_.profile; }
   // With options.profile: seconds each node took in the last run(), in node order (empty before).
   const std::vector<double>& node_seconds() const { return node_seconds_; }
 
