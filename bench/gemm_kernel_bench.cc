@@ -156,7 +156,10 @@ void BM_Conv2dReference(benchmark::State& state) {
   set_rate(state, 2.0 * static_cast<double>(s.o * p.out_h * p.out_w * (s.c / s.groups) * s.k * s.k));
   state.SetLabel(std::string(s.name) + " conv2d_f32_direct");
 }
-BENCHMARK(BM_Conv2dReference)->DenseRange(0, static_cast<int64_t>(std::size(kConvShapes)) - 1)->ArgName("shape")->UseRealTime();
+BENCHMARK(BM_Conv2dReference)
+    ->DenseRange(0, static_cast<int64_t>(std::size(kConvShapes)) - 1)
+    ->ArgName("shape")
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace gramlite::runtime

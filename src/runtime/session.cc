@@ -154,7 +154,7 @@ Status Session::reshape(int64_t batch) {
     const ir::Tensor& input = graph.tensor(id);
     if (input.dtype != ir::DType::kFloat32) {
       return unsupported("graph input '", input.name, "' has dtype ", ir::dtype_name(input.dtype),
-                         "; the reference runtime takes float32 inputs only");
+                         "; the runtime takes float32 inputs only");
     }
     // A concrete dim 0 stays as declared; planning another batch would read and write fewer images
     // than the caller passes.
@@ -171,7 +171,7 @@ Status Session::reshape(int64_t batch) {
         (output.dtype != ir::DType::kFloat32 || output.sparsity.encoding != ir::SparsityEncoding::kDense)) {
       return unsupported("graph output '", output.name, "' is a ", ir::dtype_name(output.dtype), " ",
                          ir::sparsity_encoding_name(output.sparsity.encoding),
-                         " constant; the reference runtime returns dense float32 outputs only");
+                         " constant; the runtime returns dense float32 outputs only");
     }
   }
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));
@@ -189,7 +189,8 @@ Status Session::reshape(int64_t batch) {
     for (ir::TensorId id : node.inputs) {
       if (id != ir::kNoTensor && graph.tensor(id).is_constant()) weights.insert(id);
     }
-    GRAMLITE_RETURN_IF_ERROR(kernels_[n]->reshape(make_context(graph, node, shapes, threads)).with_context(node_label(node)));
+    GRAMLITE_RETURN_IF_ERROR(
+        kernels_[n]->reshape(make_context(graph, node, shapes, threads)).with_context(node_label(node)));
     steps[n].kernel = kernels_[n].get();
     packed_bytes += kernels_[n]->packed_weight_bytes();
   }
@@ -307,6 +308,7 @@ Status Session::reshape(int64_t batch) {
   }
 
   steps_ = std::move(steps);
+  if (options_.profile) node_seconds_.assign(steps_.size(), 0.0);  // run() then only writes
   arena_bytes_ = plan.arena_size;
   batch_ = batch;
   prepared_ = true;
@@ -321,7 +323,6 @@ Status Session::run(const std::vector<const float*>& inputs, const std::vector<f
   }
   for (const InputPatch& patch : input_patches_) steps_[patch.step].inputs[patch.slot] = inputs[patch.graph_input];
   if (options_.profile) {
-    node_seconds_.resize(steps_.size());
     for (size_t s = 0; s < steps_.size(); ++s) {
       const Step& step = steps_[s];
       const auto start = std::chrono::steady_clock::now();
@@ -329,7 +330,9 @@ Status Session::run(const std::vector<const float*>& inputs, const std::vector<f
       node_seconds_[s] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   } else {
-    for (const Step& step : steps_) step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+    for (const Step& step : steps_) {
+      step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+    }
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const void* source =

@@ -100,7 +100,8 @@ class Session {
   size_t kernels_created() const { return kernels_created_; }
   // Whether run() times its nodes (options.profile).
   bool profiling() const { return options_.profile; }
-  // With options.profile: seconds each node took in the last run(), in node order (empty before).
+  // With options.profile: seconds each node took in the last run(), in node order (zeros before
+  // the first run; empty without profiling).
   const std::vector<double>& node_seconds() const { return node_seconds_; }
 
   // Valid after a successful reshape().

@@ -132,8 +132,8 @@ TEST(PortableVsReference, Conv2dSweep) {
                                                 << " s" << stride << " d" << dilation << " pad " << pad.top << ","
                                                 << pad.left << "," << pad.bottom << "," << pad.right << " g"
                                                 << grouping.groups);
-              const Comparison result =
-                  compare(g, batch, static_cast<double>(c / grouping.groups * k * k), seed++, cases % 5 == 0 ? &three : nullptr);
+              const double terms = static_cast<double>(c / grouping.groups * k * k);
+              const Comparison result = compare(g, batch, terms, seed++, cases % 5 == 0 ? &three : nullptr);
               kernels.insert(result.portable_kernel);
               ++cases;
             }

@@ -163,7 +163,9 @@ void conv_gemm(const Conv2dParams& p, bool use_im2col, const float* input, const
 class Conv2dKernel final : public Kernel {
  public:
   Conv2dKernel(Conv2dAlgorithm algorithm, bool has_bias)
-      : algorithm_(algorithm), has_bias_(has_bias), name_(std::string("conv2d_f32_") + conv2d_algorithm_name(algorithm)) {}
+      : algorithm_(algorithm),
+        has_bias_(has_bias),
+        name_(std::string("conv2d_f32_") + conv2d_algorithm_name(algorithm)) {}
   const char* name() const override { return name_.c_str(); }
   Status reshape(const KernelContext& context) override {
     GRAMLITE_ASSIGN_OR_RETURN(params_, reference::plan_conv2d(context));

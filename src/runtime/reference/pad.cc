@@ -6,7 +6,9 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-void run_pad(const PadParams& p, const KernelIo& io, ThreadPool* pool) { pad_f32(p, input_f32(io, 0), output_f32(io, 0), pool); }
+void run_pad(const PadParams& p, const KernelIo& io, ThreadPool* pool) {
+  pad_f32(p, input_f32(io, 0), output_f32(io, 0), pool);
+}
 
 }  // namespace
 
