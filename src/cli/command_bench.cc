@@ -56,8 +56,7 @@ void print_profile(const std::vector<runtime::NodeProfile>& profile, int runs) {
     backend_width = std::max(backend_width, p.backend.size());
     kernel_width = std::max(kernel_width, p.kernel.size());
   }
-  std::cout << "profile:   per node, median of " << runs << " runs, slowest first
-";
+  std::cout << "profile:   per node, median of " << runs << " runs, slowest first\n";
   std::cout << std::left << std::setw(static_cast<int>(node_width)) << "node" << "  "
             << std::setw(static_cast<int>(op_width)) << "op" << "  " << std::setw(static_cast<int>(backend_width))
             << "backend" << "  " << std::setw(static_cast<int>(kernel_width)) << "kernel" << "  " << std::right
