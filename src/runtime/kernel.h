@@ -109,9 +109,13 @@ class PlannedKernel final : public Kernel {
   Params params_{};
 };
 
+// Creates a PlannedKernel after checking that `plan` accepts the creation shapes, so a kernel that
+// cannot handle them declines (kUnsupported) at creation rather than failing at reshape.
 template <typename Params>
-Result<std::unique_ptr<Kernel>> make_planned_kernel(std::string name, typename PlannedKernel<Params>::Plan plan,
+Result<std::unique_ptr<Kernel>> make_planned_kernel(const KernelContext& context, std::string name,
+                                                   typename PlannedKernel<Params>::Plan plan,
                                                    typename PlannedKernel<Params>::Run run_fn) {
+  GRAMLITE_RETURN_IF_ERROR(plan(context).status());
   return std::unique_ptr<Kernel>(std::make_unique<PlannedKernel<Params>>(std::move(name), plan, run_fn));
 }
 

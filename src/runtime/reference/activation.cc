@@ -64,8 +64,8 @@ void activation_f32(ir::Activation activation, const float* input, float* output
 
 Result<std::unique_ptr<Kernel>> create_activation_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<ActivationParams>(snake_case_op_name(context.node.kind) + "_f32", plan_activation,
-                                               run_activation);
+  return make_planned_kernel<ActivationParams>(context, snake_case_op_name(context.node.kind) + "_f32",
+                                               plan_activation, run_activation);
 }
 
 }  // namespace gramlite::runtime::reference

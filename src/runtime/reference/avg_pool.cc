@@ -47,7 +47,7 @@ void avg_pool2d_f32(const Pool2dParams& p, const float* input, float* output, Th
 
 Result<std::unique_ptr<Kernel>> create_avg_pool_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<Pool2dParams>("avg_pool_f32", make_pool2d_params, run_avg_pool);
+  return make_planned_kernel<Pool2dParams>(context, "avg_pool_f32", make_pool2d_params, run_avg_pool);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -67,7 +67,7 @@ void concat_f32(const float* const* inputs, const std::vector<int64_t>& row_leng
 
 Result<std::unique_ptr<Kernel>> create_concat_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<ConcatParams>("concat_f32", plan_concat, run_concat);
+  return make_planned_kernel<ConcatParams>(context, "concat_f32", plan_concat, run_concat);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -109,12 +109,11 @@ Result<Conv2dParams> plan_conv2d(const KernelContext& context) {
 }
 
 Result<std::unique_ptr<Kernel>> create_conv2d_kernel(const KernelContext& context) {
-  GRAMLITE_RETURN_IF_ERROR(plan_conv2d(context).status());
   auto plan = [](const KernelContext& c) -> Result<Conv2dPlan> {
     GRAMLITE_ASSIGN_OR_RETURN(Conv2dParams params, plan_conv2d(c));
     return Conv2dPlan{params, has_input(c.node, 2)};
   };
-  return make_planned_kernel<Conv2dPlan>("conv2d_f32_direct", plan, run_conv2d);
+  return make_planned_kernel<Conv2dPlan>(context, "conv2d_f32_direct", plan, run_conv2d);
 }
 
 }  // namespace gramlite::runtime::reference

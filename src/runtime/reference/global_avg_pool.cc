@@ -40,7 +40,8 @@ void global_avg_pool_f32(const float* input, float* output, int64_t planes, int6
 
 Result<std::unique_ptr<Kernel>> create_global_avg_pool_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<GlobalAvgPoolParams>("global_avg_pool_f32", plan_global_avg_pool, run_global_avg_pool);
+  return make_planned_kernel<GlobalAvgPoolParams>(context, "global_avg_pool_f32", plan_global_avg_pool,
+                                                  run_global_avg_pool);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -67,8 +67,7 @@ Result<LinearParams> plan_linear(const KernelContext& context) {
 }
 
 Result<std::unique_ptr<Kernel>> create_linear_kernel(const KernelContext& context) {
-  GRAMLITE_RETURN_IF_ERROR(plan_linear(context).status());
-  return make_planned_kernel<LinearPlan>("linear_f32_direct", plan_reference_linear, run_linear);
+  return make_planned_kernel<LinearPlan>(context, "linear_f32_direct", plan_reference_linear, run_linear);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -43,7 +43,7 @@ void max_pool2d_f32(const Pool2dParams& p, const float* input, float* output, Th
 
 Result<std::unique_ptr<Kernel>> create_max_pool_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<Pool2dParams>("max_pool_f32", make_pool2d_params, run_max_pool);
+  return make_planned_kernel<Pool2dParams>(context, "max_pool_f32", make_pool2d_params, run_max_pool);
 }
 
 }  // namespace gramlite::runtime::reference

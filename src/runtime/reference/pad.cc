@@ -84,7 +84,7 @@ Result<PadParams> plan_pad(const KernelContext& context) {
 
 Result<std::unique_ptr<Kernel>> create_pad_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<PadParams>("pad_f32", plan_pad, run_pad);
+  return make_planned_kernel<PadParams>(context, "pad_f32", plan_pad, run_pad);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -57,7 +57,7 @@ void softmax_f32(const float* input, float* output, int64_t outer, int64_t lengt
 
 Result<std::unique_ptr<Kernel>> create_softmax_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<SoftmaxParams>("softmax_f32", plan_softmax, run_softmax);
+  return make_planned_kernel<SoftmaxParams>(context, "softmax_f32", plan_softmax, run_softmax);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -24,7 +24,8 @@ void run_view(const ViewParams& /*params*/, const KernelIo& /*io*/, ThreadPool* 
 
 Result<std::unique_ptr<Kernel>> create_view_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  return make_planned_kernel<ViewParams>(snake_case_op_name(context.node.kind) + "_view", plan_view, run_view);
+  return make_planned_kernel<ViewParams>(context, snake_case_op_name(context.node.kind) + "_view", plan_view,
+                                         run_view);
 }
 
 }  // namespace gramlite::runtime::reference
