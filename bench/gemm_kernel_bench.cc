@@ -1,4 +1,6 @@
-// GEMM and convolution kernels of the reference runtime on MobileNetV2 / ResNet50 shapes.
+// GEMM and convolution kernels of the runtime's backends on MobileNetV2 / ResNet50 shapes: the
+// portable backend's Conv2d (BM_Conv2d) and the reference backend's plain loops
+// (BM_Conv2dReference, one thread), so the ratio portable / reference is measured in one run.
 //
 //   build-*/bench/gemm_kernel_bench [--benchmark_filter=...]
 //
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "runtime/gemm.h"
+#include "runtime/portable/conv2d.h"
 #include "runtime/reference/conv2d.h"
 #include "base/thread_pool.h"
 
@@ -91,9 +94,7 @@ const ConvShape kConvShapes[] = {
     {"resnet50_3x3_64to64_56", 64, 56, 56, 64, 3, 1, 1, 1},
 };
 
-void BM_Conv2d(benchmark::State& state) {
-  const ConvShape& s = kConvShapes[state.range(0)];
-  const int threads = static_cast<int>(state.range(1));
+reference::Conv2dParams conv_params(const ConvShape& s) {
   reference::Conv2dParams p;
   p.in_channels = s.c;
   p.in_h = s.h;
@@ -105,21 +106,28 @@ void BM_Conv2d(benchmark::State& state) {
   p.attrs.groups = s.groups;
   p.out_h = reference::conv2d_output_size(s.h, s.k, s.stride, 1, s.pad, s.pad);
   p.out_w = reference::conv2d_output_size(s.w, s.k, s.stride, 1, s.pad, s.pad);
-  const reference::Conv2dAlgorithm algorithm = reference::choose_conv2d_algorithm(p);
+  return p;
+}
+
+void BM_Conv2d(benchmark::State& state) {
+  const ConvShape& s = kConvShapes[state.range(0)];
+  const int threads = static_cast<int>(state.range(1));
+  const reference::Conv2dParams p = conv_params(s);
+  const portable::Conv2dAlgorithm algorithm = portable::choose_conv2d_algorithm(p);
   std::unique_ptr<ThreadPool> pool = threads > 1 ? std::make_unique<ThreadPool>(threads) : nullptr;
   const std::vector<float> x = random_floats(static_cast<size_t>(s.c * s.h * s.w), 3);
   const std::vector<float> w = random_floats(static_cast<size_t>(s.o * (s.c / s.groups) * s.k * s.k), 4);
   const std::vector<float> bias = random_floats(static_cast<size_t>(s.o), 5);
   std::vector<float> y(static_cast<size_t>(s.o * p.out_h * p.out_w));
-  std::vector<float> scratch(reference::conv2d_scratch_floats(p, algorithm, threads) + 1);
+  std::vector<float> scratch(portable::conv2d_scratch_floats(p, algorithm, threads) + 1);
   for (auto _ : state) {
-    reference::conv2d_f32(p, algorithm, x.data(), w.data(), bias.data(), y.data(), scratch.data(), pool.get());
+    portable::conv2d_f32(p, algorithm, x.data(), w.data(), bias.data(), y.data(), scratch.data(), pool.get());
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
   const double macs = static_cast<double>(s.o * p.out_h * p.out_w * (s.c / s.groups) * s.k * s.k);
   set_rate(state, 2.0 * macs);
-  state.SetLabel(std::string(s.name) + " " + reference::conv2d_algorithm_name(algorithm) +
+  state.SetLabel(std::string(s.name) + " " + portable::conv2d_algorithm_name(algorithm) +
                  " gemm=" + sgemm_backend_name());
 }
 
@@ -131,6 +139,27 @@ void conv_args(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 BENCHMARK(BM_Conv2d)->Apply(conv_args);
+
+// The oracle on the same shapes (one thread): how much the portable backend buys.
+void BM_Conv2dReference(benchmark::State& state) {
+  const ConvShape& s = kConvShapes[state.range(0)];
+  const reference::Conv2dParams p = conv_params(s);
+  const std::vector<float> x = random_floats(static_cast<size_t>(s.c * s.h * s.w), 3);
+  const std::vector<float> w = random_floats(static_cast<size_t>(s.o * (s.c / s.groups) * s.k * s.k), 4);
+  const std::vector<float> bias = random_floats(static_cast<size_t>(s.o), 5);
+  std::vector<float> y(static_cast<size_t>(s.o * p.out_h * p.out_w));
+  for (auto _ : state) {
+    reference::conv2d_f32(p, x.data(), w.data(), bias.data(), y.data(), nullptr);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, 2.0 * static_cast<double>(s.o * p.out_h * p.out_w * (s.c / s.groups) * s.k * s.k));
+  state.SetLabel(std::string(s.name) + " conv2d_f32_direct");
+}
+BENCHMARK(BM_Conv2dReference)
+    ->DenseRange(0, static_cast<int64_t>(std::size(kConvShapes)) - 1)
+    ->ArgName("shape")
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace gramlite::runtime

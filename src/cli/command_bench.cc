@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -8,6 +9,7 @@
 #include "cli/commands.h"
 #include "format/model_file.h"
 #include "runtime/benchmark.h"
+#include "runtime/backend.h"
 #include "runtime/session.h"
 #include "base/thread_pool.h"
 
@@ -22,16 +24,73 @@ struct BenchFlags {
   int runs = 30;
   bool json = false;
   bool no_optimize = false;
+  bool profile = false;
+  std::string backends;  // comma-separated; empty: the default list
 };
 
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (const std::string& part : parts) out += (out.empty() ? "" : separator) + part;
+  return out;
+}
+
+// "portable,reference" -> {"portable", "reference"}; empty names are an error.
+Result<std::vector<std::string>> parse_backend_list(const std::string& text) {
+  std::vector<std::string> names;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = text.find(',', begin);
+    std::string name = text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    if (name.empty()) return invalid_argument("--backend: empty backend name in '", text, "'");
+    names.push_back(std::move(name));
+    if (end == std::string::npos) return names;
+    begin = end + 1;
+  }
+}
+
+void print_profile(const std::vector<runtime::NodeProfile>& profile, int runs) {
+  size_t node_width = 4, op_width = 2, backend_width = 7, kernel_width = 6;
+  for (const runtime::NodeProfile& p : profile) {
+    node_width = std::max(node_width, p.node.size());
+    op_width = std::max(op_width, std::string(ir::op_kind_name(p.op)).size());
+    backend_width = std::max(backend_width, p.backend.size());
+    kernel_width = std::max(kernel_width, p.kernel.size());
+  }
+  std::cout << "profile:   per node, median of " << runs << " runs, slowest first\n";
+  std::cout << std::left << std::setw(static_cast<int>(node_width)) << "node" << "  "
+            << std::setw(static_cast<int>(op_width)) << "op" << "  " << std::setw(static_cast<int>(backend_width))
+            << "backend" << "  " << std::setw(static_cast<int>(kernel_width)) << "kernel" << "  " << std::right
+            << std::setw(10) << "median ms" << "  " << std::setw(6) << "share" << "\n";
+  for (const runtime::NodeProfile& p : profile) {
+    std::cout << std::left << std::setw(static_cast<int>(node_width)) << p.node << "  "
+              << std::setw(static_cast<int>(op_width)) << ir::op_kind_name(p.op) << "  "
+              << std::setw(static_cast<int>(backend_width)) << p.backend << "  "
+              << std::setw(static_cast<int>(kernel_width)) << p.kernel << "  " << std::right << std::setw(10)
+              << std::setprecision(3) << p.median_ms << "  " << std::setw(5) << std::setprecision(1)
+              << p.share * 100.0 << "%\n";
+  }
+}
+
 int bench_model(const BenchFlags& flags) {
+  runtime::SessionOptions options;
+  if (!flags.backends.empty()) {
+    auto names = parse_backend_list(flags.backends);
+    if (!names.ok()) return report_error(names.status());
+    options.backends = std::move(names).value();
+    for (const std::string& name : options.backends) {
+      if (runtime::find_builtin_backend(name) == nullptr) {
+        return report_error(invalid_argument("--backend: unknown backend '", name, "' (known: ",
+                                             join(runtime::builtin_backend_names(), ", "), ")"));
+      }
+    }
+  }
   auto loaded = format::load_model(flags.model);
   if (!loaded.ok()) return report_error(loaded.status());
   auto graph = std::make_shared<const ir::Graph>(std::move(loaded).value());
   gramlite::ThreadPool pool(flags.threads);
-  runtime::SessionOptions options;
   options.pool = &pool;
   options.optimize = !flags.no_optimize;
+  options.profile = flags.profile;
   auto session = runtime::Session::create(graph, options);
   if (!session.ok()) return report_error(session.status().with_context(flags.model));
   if (Status s = (*session)->prepare(flags.batch); !s.ok()) return report_error(s.with_context(flags.model));
@@ -45,9 +104,12 @@ int bench_model(const BenchFlags& flags) {
   progress.finish();
   if (!result.ok()) return report_error(result.status());
   const runtime::BenchmarkResult& r = *result;
+  std::vector<std::string> backend_names;
+  for (const runtime::Backend* backend : (*session)->backends()) backend_names.push_back(backend->name());
+  const std::string backends = join(backend_names, ",");
   if (flags.json) {
     nlohmann::json j = {{"model", flags.model},         {"architecture", graph->metadata.architecture},
-                        {"backend", "reference"},       {"threads", r.threads},
+                        {"backend", backends},          {"threads", r.threads},
                         {"batch", r.batch},             {"warmup_runs", flags.warmup},
                         {"runs", flags.runs},           {"median_ms", r.median_ms},
                         {"p90_ms", r.p90_ms},           {"mean_ms", r.mean_ms},
@@ -56,12 +118,25 @@ int bench_model(const BenchFlags& flags) {
                         {"arena_bytes", r.arena_bytes}, {"unshared_bytes", r.unshared_bytes},
                         {"weight_bytes", r.weight_bytes},
                         {"peak_rss_bytes", r.peak_rss_bytes}, {"run_ms", r.run_ms}};
+    j["backends"] = backend_names;
+    if (flags.profile) {
+      nlohmann::json nodes = nlohmann::json::array();
+      for (const runtime::NodeProfile& p : r.profile) {
+        nodes.push_back({{"node", p.node},
+                         {"op", ir::op_kind_name(p.op)},
+                         {"backend", p.backend},
+                         {"kernel", p.kernel},
+                         {"median_ms", p.median_ms},
+                         {"share", p.share}});
+      }
+      j["profile"] = std::move(nodes);
+    }
     std::cout << j.dump(2) << "\n";
     return 0;
   }
   std::cout << std::fixed << std::setprecision(2);
   std::cout << "model:     " << flags.model << " (" << graph->metadata.architecture << ")\n"
-            << "backend:   reference, " << r.threads << " thread" << (r.threads == 1 ? "" : "s") << ", batch "
+            << "backend:   " << backends << ", " << r.threads << " thread" << (r.threads == 1 ? "" : "s") << ", batch "
             << r.batch << ", " << flags.warmup << " warm-up + " << flags.runs << " timed runs\n"
             << "latency:   median " << r.median_ms << " ms, p90 " << r.p90_ms << " ms (min " << r.min_ms << ", max "
             << r.max_ms << ")\n"
@@ -69,6 +144,7 @@ int bench_model(const BenchFlags& flags) {
             << "memory:    activations arena " << human_bytes(r.arena_bytes) << " (without buffer reuse "
             << human_bytes(r.unshared_bytes) << "), weights "
             << human_bytes(r.weight_bytes) << ", process peak RSS " << human_bytes(r.peak_rss_bytes) << "\n";
+  if (flags.profile) print_profile(r.profile, flags.runs);
   return 0;
 }
 
@@ -84,6 +160,12 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--runs", flags->runs, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->add_flag("--no-optimize", flags->no_optimize, "Skip batch-norm folding and activation fusion");
+  cmd->add_flag("--profile", flags->profile,
+                "Time every node: node, op, backend, kernel, median time and share, slowest first");
+  cmd->add_option("--backend", flags->backends,
+                  "Backends to try per node, in order, comma-separated (portable, reference); reference is "
+                  "always the last fallback")
+      ->type_name("NAME[,NAME]");
   cmd->callback([flags, &exit_code] { exit_code = bench_model(*flags); });
 }
 

@@ -56,13 +56,28 @@ Result<BenchmarkResult> benchmark_session(Session& session, const BenchmarkOptio
   result.batch = session.batch();
   result.threads = session.thread_count();
   const int total = options.warmup_runs + options.timed_runs;
+  std::vector<std::vector<double>> node_ms(session.profiling() ? session.node_plans().size() : 0);
   for (int i = 0; i < total; ++i) {
     const auto start = std::chrono::steady_clock::now();
     GRAMLITE_RETURN_IF_ERROR(session.run(input_ptrs, output_ptrs));
     const auto stop = std::chrono::steady_clock::now();
-    if (i >= options.warmup_runs) result.run_ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+    if (i >= options.warmup_runs) {
+      result.run_ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+      for (size_t n = 0; n < node_ms.size() && n < session.node_seconds().size(); ++n) {
+        node_ms[n].push_back(session.node_seconds()[n] * 1000.0);
+      }
+    }
     if (options.on_progress) options.on_progress(i + 1, total);
   }
+  double node_total_ms = 0;
+  for (size_t n = 0; n < node_ms.size(); ++n) {
+    const NodePlan& plan = session.node_plans()[n];
+    result.profile.push_back({plan.node, plan.op, plan.backend, plan.kernel, percentile(node_ms[n], 50), 0.0});
+    node_total_ms += result.profile.back().median_ms;
+  }
+  for (NodeProfile& node : result.profile) node.share = node_total_ms > 0 ? node.median_ms / node_total_ms : 0.0;
+  std::stable_sort(result.profile.begin(), result.profile.end(),
+                   [](const NodeProfile& a, const NodeProfile& b) { return a.median_ms > b.median_ms; });
   result.median_ms = percentile(result.run_ms, 50);
   result.p90_ms = percentile(result.run_ms, 90);
   result.mean_ms = std::accumulate(result.run_ms.begin(), result.run_ms.end(), 0.0) / static_cast<double>(result.run_ms.size());

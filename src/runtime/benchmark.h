@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -18,6 +19,16 @@ struct BenchmarkOptions {
   uint64_t input_seed = 1;  // inputs are uniform random in [-1, 1) from this seed
   // Called after every run (warm-up and timed) with (runs done, runs in all); may be empty.
   std::function<void(int, int)> on_progress;
+};
+
+// One node's share of a profiled benchmark (session created with SessionOptions::profile).
+struct NodeProfile {
+  std::string node;
+  ir::OpKind op = ir::OpKind::kConv2d;
+  std::string backend;
+  std::string kernel;
+  double median_ms = 0;  // median over the timed runs
+  double share = 0;      // median_ms / the sum of every node's median_ms
 };
 
 struct BenchmarkResult {
@@ -34,6 +45,8 @@ struct BenchmarkResult {
   int64_t unshared_bytes = 0;        // what the arena would need if no buffer were reused
   int64_t weight_bytes = 0;          // constant data the session reads
   int64_t peak_rss_bytes = 0;        // the process's peak resident set size after the runs
+  // Per node, slowest first; empty unless the session profiles (SessionOptions::profile).
+  std::vector<NodeProfile> profile;
 };
 
 // The p-th percentile (0..100) of `values` with linear interpolation between ranks.

@@ -1,6 +1,7 @@
 #include "runtime/session.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <unordered_set>
@@ -9,17 +10,16 @@
 #include "ir/shape_inference.h"
 #include "ir/validate.h"
 #include "runtime/memory_planner.h"
-#include "runtime/reference/registry.h"
 
 namespace gramlite::runtime {
 
 // One node of the execution plan. Pointer arrays are filled at prepare; entries that are graph
 // inputs are patched at the start of each run (input_patches_).
 struct Session::Step {
-  std::unique_ptr<reference::Kernel> kernel;
-  std::vector<const float*> inputs;
-  std::vector<float*> outputs;
-  float* scratch = nullptr;
+  const Kernel* kernel = nullptr;  // owned by Session::kernels_
+  std::vector<const void*> inputs;
+  std::vector<void*> outputs;
+  void* scratch = nullptr;
 };
 
 struct Session::InputPatch {
@@ -36,29 +36,34 @@ struct Location {
   Kind kind = Kind::kNone;
   size_t request = 0;      // kArena: memory plan request index
   size_t graph_input = 0;  // kGraphInput
-  const float* constant = nullptr;
+  const void* constant = nullptr;
 };
 
 std::string node_label(const ir::Node& node) {
   return str_cat("node '", node.name, "' (", ir::op_kind_name(node.kind), ")");
 }
 
-// The reference kernels compute float32 on dense data only.
-Status check_tensor_supported(const ir::Graph& graph, const ir::Node& node, ir::TensorId id) {
-  const ir::Tensor& tensor = graph.tensor(id);
-  if (tensor.dtype != ir::DType::kFloat32) {
-    return unsupported(node_label(node), ": tensor '", tensor.name, "' has dtype ", ir::dtype_name(tensor.dtype),
-                       "; the reference runtime runs float32 only");
-  }
-  if (tensor.sparsity.encoding != ir::SparsityEncoding::kDense) {
-    return unsupported(node_label(node), ": tensor '", tensor.name, "' is stored ",
-                       ir::sparsity_encoding_name(tensor.sparsity.encoding),
-                       "-encoded; the reference runtime needs dense weights");
-  }
-  return Status::Ok();
+// What node's kernel sees for the planned shapes.
+KernelContext make_context(const ir::Graph& graph, const ir::Node& node, const std::vector<ir::Shape>& shapes,
+                           int thread_count) {
+  KernelContext context{graph, node, {}, {}, thread_count};
+  auto describe = [&](ir::TensorId id) {
+    TensorDesc desc;
+    if (id == ir::kNoTensor) return desc;
+    const ir::Tensor& tensor = graph.tensor(id);
+    desc.present = true;
+    desc.dtype = tensor.dtype;
+    desc.shape = shapes[static_cast<size_t>(id)];
+    desc.quant = &tensor.quant;
+    desc.tensor = &tensor;
+    return desc;
+  };
+  for (ir::TensorId id : node.inputs) context.inputs.push_back(describe(id));
+  for (ir::TensorId id : node.outputs) context.outputs.push_back(describe(id));
+  return context;
 }
 
-size_t byte_size(const ir::Shape& shape) { return reference::element_count_of(shape) * sizeof(float); }
+size_t byte_size(const ir::Shape& shape) { return element_count_of(shape) * sizeof(float); }
 
 }  // namespace
 
@@ -66,20 +71,64 @@ void Session::AlignedFree::operator()(void* memory) const {
   ::operator delete(memory, std::align_val_t(kArenaAlignment));
 }
 
-Session::Session(std::shared_ptr<const ir::Graph> graph, SessionOptions options)
-    : graph_(std::move(graph)), options_(options) {}
+Session::Session(std::shared_ptr<const ir::Graph> graph, SessionOptions options, std::vector<const Backend*> backends)
+    : graph_(std::move(graph)), options_(std::move(options)), backends_(std::move(backends)) {}
 
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const ir::Graph> graph, SessionOptions options) {
   if (graph == nullptr) return invalid_argument("Session::create: no graph");
+  std::vector<const Backend*> backends;
+  for (const std::string& name : options.backends) {
+    const Backend* backend = find_builtin_backend(name);
+    for (const Backend* extra : options.extra_backends) {
+      if (backend == nullptr && extra != nullptr && name == extra->name()) backend = extra;
+    }
+    if (backend == nullptr) {
+      std::string known;
+      for (const std::string& builtin : builtin_backend_names()) known += (known.empty() ? "" : ", ") + builtin;
+      for (const Backend* extra : options.extra_backends) known += std::string(", ") + extra->name();
+      return invalid_argument("unknown backend '", name, "' (known: ", known, ")");
+    }
+    if (std::find(backends.begin(), backends.end(), backend) == backends.end()) backends.push_back(backend);
+  }
+  if (std::find(backends.begin(), backends.end(), &reference_backend()) == backends.end()) {
+    backends.push_back(&reference_backend());
+  }
   GRAMLITE_RETURN_IF_ERROR(ir::validate(*graph).with_context("invalid graph"));
   if (options.optimize) {
     auto optimized = std::make_shared<ir::Graph>(*graph);
     GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*optimized).with_context("optimizing the graph"));
     graph = std::move(optimized);
   }
-  return std::unique_ptr<Session>(new Session(std::move(graph), options));
+  return std::unique_ptr<Session>(new Session(std::move(graph), std::move(options), std::move(backends)));
+}
+
+Status Session::create_kernels(const std::vector<ir::Shape>& shapes) {
+  const ir::Graph& graph = *graph_;
+  const int threads = gramlite::thread_count(options_.pool);
+  std::vector<std::unique_ptr<Kernel>> kernels(graph.nodes.size());
+  std::vector<NodePlan> plans(graph.nodes.size());
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const ir::Node& node = graph.nodes[n];
+    const KernelContext context = make_context(graph, node, shapes, threads);
+    std::string reasons;
+    for (const Backend* backend : backends_) {
+      auto kernel = backend->create_kernel(context);
+      if (kernel.ok()) {
+        kernels[n] = std::move(kernel).value();
+        plans[n] = {node.name, node.kind, backend->name(), kernels[n]->name()};
+        break;
+      }
+      if (kernel.status().code() != StatusCode::kUnsupported) return kernel.status().with_context(node_label(node));
+      reasons += str_cat(reasons.empty() ? "" : "; ", backend->name(), ": ", kernel.status().message());
+    }
+    if (kernels[n] == nullptr) return unsupported(node_label(node), ": no backend runs it (", reasons, ")");
+  }
+  kernels_ = std::move(kernels);
+  node_plans_ = std::move(plans);
+  kernels_created_ += kernels_.size();
+  return Status::Ok();
 }
 
 void Session::reset_plan() {
@@ -97,7 +146,7 @@ void Session::reset_plan() {
   input_sizes_.clear();
 }
 
-Status Session::prepare(int64_t batch) {
+Status Session::reshape(int64_t batch) {
   reset_plan();
   if (batch <= 0) return invalid_argument("batch size must be positive, got ", batch);
   const ir::Graph& graph = *graph_;
@@ -105,7 +154,7 @@ Status Session::prepare(int64_t batch) {
     const ir::Tensor& input = graph.tensor(id);
     if (input.dtype != ir::DType::kFloat32) {
       return unsupported("graph input '", input.name, "' has dtype ", ir::dtype_name(input.dtype),
-                         "; the reference runtime takes float32 inputs only");
+                         "; the runtime takes float32 inputs only");
     }
     // A concrete dim 0 stays as declared; planning another batch would read and write fewer images
     // than the caller passes.
@@ -122,7 +171,7 @@ Status Session::prepare(int64_t batch) {
         (output.dtype != ir::DType::kFloat32 || output.sparsity.encoding != ir::SparsityEncoding::kDense)) {
       return unsupported("graph output '", output.name, "' is a ", ir::dtype_name(output.dtype), " ",
                          ir::sparsity_encoding_name(output.sparsity.encoding),
-                         " constant; the reference runtime returns dense float32 outputs only");
+                         " constant; the runtime returns dense float32 outputs only");
     }
   }
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));
@@ -130,32 +179,20 @@ Status Session::prepare(int64_t batch) {
   const int step_count = static_cast<int>(graph.nodes.size());
   const int threads = gramlite::thread_count(options_.pool);
 
-  // 1. Kernels, checked and created in node order (the graph's nodes are topologically sorted).
+  // 1. Kernels: created once (the first reshape), then re-planned for this batch's shapes.
+  if (kernels_.size() != graph.nodes.size()) GRAMLITE_RETURN_IF_ERROR(create_kernels(shapes));
   std::vector<Step> steps(graph.nodes.size());
   std::unordered_set<ir::TensorId> weights;
   size_t packed_bytes = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& node = graph.nodes[n];
-    reference::KernelContext context{graph, node, {}, {}, threads};
     for (ir::TensorId id : node.inputs) {
-      if (id == ir::kNoTensor) {
-        context.input_shapes.emplace_back();
-        continue;
-      }
-      GRAMLITE_RETURN_IF_ERROR(check_tensor_supported(graph, node, id));
-      context.input_shapes.push_back(shapes[static_cast<size_t>(id)]);
-      if (graph.tensor(id).is_constant()) weights.insert(id);
+      if (id != ir::kNoTensor && graph.tensor(id).is_constant()) weights.insert(id);
     }
-    for (ir::TensorId id : node.outputs) {
-      GRAMLITE_RETURN_IF_ERROR(check_tensor_supported(graph, node, id));
-      context.output_shapes.push_back(shapes[static_cast<size_t>(id)]);
-    }
-    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
-    if (registration == nullptr) return unsupported(node_label(node), ": no reference kernel");
-    auto kernel = registration->factory(context);
-    if (!kernel.ok()) return kernel.status().with_context(node_label(node));
-    steps[n].kernel = std::move(kernel).value();
-    packed_bytes += steps[n].kernel->packed_weight_bytes();
+    GRAMLITE_RETURN_IF_ERROR(
+        kernels_[n]->reshape(make_context(graph, node, shapes, threads)).with_context(node_label(node)));
+    steps[n].kernel = kernels_[n].get();
+    packed_bytes += kernels_[n]->packed_weight_bytes();
   }
   for (ir::TensorId id : weights) weight_bytes_ += graph.tensor(id).data.size();
   weight_bytes_ += packed_bytes;
@@ -164,8 +201,7 @@ Status Session::prepare(int64_t batch) {
   std::vector<ir::TensorId> root(tensor_count);
   for (size_t t = 0; t < tensor_count; ++t) root[t] = static_cast<ir::TensorId>(t);
   for (const ir::Node& node : graph.nodes) {
-    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
-    if (registration->output_aliases_input && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
+    if (output_aliases_input(node.kind) && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
       root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[0])];
     }
   }
@@ -175,7 +211,7 @@ Status Session::prepare(int64_t batch) {
   }
   for (size_t t = 0; t < tensor_count; ++t) {
     if (graph.tensors[t].is_constant())
-      location[t] = {Location::Kind::kConstant, 0, 0, graph.tensors[t].data.as<float>()};
+      location[t] = {Location::Kind::kConstant, 0, 0, graph.tensors[t].data.data()};
   }
 
   // 3. Lifetimes of arena buffers: one request per root produced by a kernel that writes memory,
@@ -225,16 +261,16 @@ Status Session::prepare(int64_t batch) {
     arena_.reset(memory);
   }
   auto* arena = static_cast<uint8_t*>(arena_.get());
-  auto arena_floats = [&](size_t request) { return reinterpret_cast<float*>(arena + plan.offsets[request]); };
+  auto arena_floats = [&](size_t request) -> void* { return arena + plan.offsets[request]; };
 
   // 5. Pointer tables.
   for (size_t s = 0; s < steps.size(); ++s) {
     const ir::Node& node = graph.nodes[s];
     Step& step = steps[s];
-    const reference::KernelRegistration* registration = reference::find_reference_kernel(node.kind);
+    const bool is_view = output_aliases_input(node.kind);
     for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
       const ir::TensorId id = node.inputs[slot];
-      const float* pointer = nullptr;
+      const void* pointer = nullptr;
       if (id != ir::kNoTensor) {
         const Location& where = location[static_cast<size_t>(root[static_cast<size_t>(id)])];
         switch (where.kind) {
@@ -250,7 +286,7 @@ Status Session::prepare(int64_t batch) {
     for (ir::TensorId id : node.outputs) {
       const Location& where = location[static_cast<size_t>(id)];
       // View outputs are never written; they get no pointer.
-      step.outputs.push_back(!registration->output_aliases_input && where.kind == Location::Kind::kArena
+      step.outputs.push_back(!is_view && where.kind == Location::Kind::kArena
                                  ? arena_floats(where.request)
                                  : nullptr);
     }
@@ -263,15 +299,16 @@ Status Session::prepare(int64_t batch) {
                                                                         : nullptr);
     output_source_inputs_.push_back(where.kind == Location::Kind::kGraphInput ? static_cast<int>(where.graph_input)
                                                                               : -1);
-    output_sizes_.push_back(reference::element_count_of(shapes[static_cast<size_t>(id)]));
+    output_sizes_.push_back(element_count_of(shapes[static_cast<size_t>(id)]));
     output_shapes_.push_back(shapes[static_cast<size_t>(id)]);
   }
   for (ir::TensorId id : graph.inputs) {
     input_shapes_.push_back(shapes[static_cast<size_t>(id)]);
-    input_sizes_.push_back(reference::element_count_of(shapes[static_cast<size_t>(id)]));
+    input_sizes_.push_back(element_count_of(shapes[static_cast<size_t>(id)]));
   }
 
   steps_ = std::move(steps);
+  if (options_.profile) node_seconds_.assign(steps_.size(), 0.0);  // run() then only writes
   arena_bytes_ = plan.arena_size;
   batch_ = batch;
   prepared_ = true;
@@ -285,15 +322,20 @@ Status Session::run(const std::vector<const float*>& inputs, const std::vector<f
                             " outputs; the graph has ", input_count(), " and ", output_count());
   }
   for (const InputPatch& patch : input_patches_) steps_[patch.step].inputs[patch.slot] = inputs[patch.graph_input];
-  for (const Step& step : steps_) {
-    reference::KernelIo io;
-    io.inputs = step.inputs.data();
-    io.outputs = step.outputs.data();
-    io.scratch = step.scratch;
-    step.kernel->run(io, options_.pool);
+  if (options_.profile) {
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      const Step& step = steps_[s];
+      const auto start = std::chrono::steady_clock::now();
+      step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+      node_seconds_[s] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  } else {
+    for (const Step& step : steps_) {
+      step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+    }
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const float* source =
+    const void* source =
         output_source_inputs_[i] >= 0 ? inputs[static_cast<size_t>(output_source_inputs_[i])] : output_sources_[i];
     if (output_sizes_[i] > 0 && source != outputs[i]) std::memcpy(outputs[i], source, output_sizes_[i] * sizeof(float));
   }

@@ -1,7 +1,7 @@
-// Conv2d reference kernel against a naive, obviously-correct convolution written here, over a
+// The portable backend's Conv2d algorithms against a naive, obviously-correct convolution written here, over a
 // matrix of shapes (channel counts 24 / 12 / 13 hit vector tails; strides, dilation, groups,
 // depthwise with multipliers, asymmetric padding, tiles of pixels and channel blocks crossed).
-#include "runtime/reference/conv2d.h"
+#include "runtime/portable/conv2d.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,10 @@
 #include "runtime/reference/activation.h"
 #include "test_util.h"
 
-namespace gramlite::runtime::reference {
+namespace gramlite::runtime::portable {
 namespace {
+
+using reference::apply_activation;
 
 using testing::all_close;
 using testing::random_floats;
@@ -172,4 +174,4 @@ TEST(Conv2d, EveryApplicableAlgorithmMatchesNaive) {
 }
 
 }  // namespace
-}  // namespace gramlite::runtime::reference
+}  // namespace gramlite::runtime::portable

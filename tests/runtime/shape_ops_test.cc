@@ -7,7 +7,7 @@
 #include "runtime/gemm.h"
 #include "runtime/reference/activation.h"
 #include "runtime/reference/concat.h"
-#include "runtime/reference/linear.h"
+#include "runtime/portable/linear.h"
 #include "runtime/reference/pad.h"
 #include "runtime/reference/softmax.h"
 #include "test_util.h"
@@ -176,9 +176,9 @@ TEST(Linear, MatchesNaive) {
     LinearParams p{c.rows, c.in, c.out, c.act};
     std::vector<float> first;
     for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &two, &three}) {
-      std::vector<float> scratch(linear_scratch_floats(thread_count(pool)) + 1);
+      std::vector<float> scratch(portable::linear_scratch_floats(thread_count(pool)) + 1);
       std::vector<float> y(expected.size());
-      linear_f32(p, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), scratch.data(), pool);
+      portable::linear_f32(p, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data(), scratch.data(), pool);
       EXPECT_TRUE(all_close(y, expected, 2e-6 * static_cast<double>(c.in), 1e-5));
       if (first.empty()) first = y;
       EXPECT_EQ(y, first);

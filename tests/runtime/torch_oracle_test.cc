@@ -92,10 +92,8 @@ class TorchOracle {
     p.attrs.groups = groups;
     p.out_h = conv2d_output_size(p.in_h, p.attrs.kernel_h, stride_h, dilation, pad.top, pad.bottom);
     p.out_w = conv2d_output_size(p.in_w, p.attrs.kernel_w, stride_w, dilation, pad.left, pad.right);
-    const Conv2dAlgorithm algorithm = choose_conv2d_algorithm(p);
-    std::vector<float> scratch(conv2d_scratch_floats(p, algorithm, 1) + 1);
     c.ours.resize(static_cast<size_t>(p.batch * p.out_channels * p.out_h * p.out_w));
-    conv2d_f32(p, algorithm, x.data(), w.data(), b ? b->data() : nullptr, c.ours.data(), scratch.data(), nullptr);
+    conv2d_f32(p, x.data(), w.data(), b ? b->data() : nullptr, c.ours.data(), nullptr);
     c.args = {{"stride", join({stride_h, stride_w})},
               {"dilation", join({dilation, dilation})},
               {"groups", std::to_string(groups)},
@@ -250,10 +248,8 @@ TEST(TorchOracle, ReferenceKernelsMatchPyTorch) {
     const auto& x = oracle.tensor(c, "x", {3, 67});
     const auto& w = oracle.tensor(c, "w", {13, 67});
     const auto& b = oracle.tensor(c, "b", {13});
-    std::vector<float> scratch(linear_scratch_floats(1) + 1);
     c.ours.resize(39);
-    linear_f32({3, 67, 13, ir::Activation::kNone}, x.data(), w.data(), b.data(), c.ours.data(), scratch.data(),
-               nullptr);
+    linear_f32({3, 67, 13, ir::Activation::kNone}, x.data(), w.data(), b.data(), c.ours.data(), nullptr);
   }
   {
     OracleCase& c = oracle.add("pad", "pad");

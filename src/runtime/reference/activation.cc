@@ -15,17 +15,27 @@ void map(const float* in, float* out, size_t count) {
 // Elements per work item: large enough to amortise a thread hand-off, small enough to balance.
 constexpr int64_t kElementsPerItem = 16384;
 
-class ActivationKernel final : public Kernel {
- public:
-  ActivationKernel(ir::Activation activation, size_t count) : activation_(activation), count_(count) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override {
-    activation_f32(activation_, io.inputs[0], io.outputs[0], count_, pool);
-  }
-
- private:
-  ir::Activation activation_;
-  size_t count_;
+struct ActivationParams {
+  ir::Activation activation = ir::Activation::kNone;
+  size_t count = 0;
 };
+
+Result<ActivationParams> plan_activation(const KernelContext& context) {
+  const std::optional<ir::Activation> activation = ir::activation_of(context.node.kind);
+  if (!activation) return internal_error("not an activation op: ", ir::op_kind_name(context.node.kind));
+  if (context.inputs.size() != 1 || context.outputs.size() != 1) {
+    return invalid_argument("an activation takes one input and one output");
+  }
+  const size_t count = element_count_of(context.outputs[0].shape);
+  if (count != element_count_of(context.inputs[0].shape)) {
+    return invalid_argument("input and output element counts differ");
+  }
+  return ActivationParams{*activation, count};
+}
+
+void run_activation(const ActivationParams& p, const KernelIo& io, ThreadPool* pool) {
+  activation_f32(p.activation, input_f32(io, 0), output_f32(io, 0), p.count, pool);
+}
 
 }  // namespace
 
@@ -54,16 +64,8 @@ void activation_f32(ir::Activation activation, const float* input, float* output
 
 Result<std::unique_ptr<Kernel>> create_activation_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  const std::optional<ir::Activation> activation = ir::activation_of(context.node.kind);
-  if (!activation) return internal_error("not an activation op: ", ir::op_kind_name(context.node.kind));
-  if (context.input_shapes.size() != 1 || context.output_shapes.size() != 1) {
-    return invalid_argument("an activation takes one input and one output");
-  }
-  const size_t count = element_count_of(context.output_shapes[0]);
-  if (count != element_count_of(context.input_shapes[0])) {
-    return invalid_argument("input and output element counts differ");
-  }
-  return std::unique_ptr<Kernel>(std::make_unique<ActivationKernel>(*activation, count));
+  return make_planned_kernel<ActivationParams>(context, snake_case_op_name(context.node.kind) + "_f32",
+                                               plan_activation, run_activation);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -16,7 +16,7 @@
 #include <memory>
 
 #include "ir/op_kind.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

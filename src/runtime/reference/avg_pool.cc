@@ -5,16 +5,9 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-class AvgPoolKernel final : public Kernel {
- public:
-  explicit AvgPoolKernel(const Pool2dParams& params) : params_(params) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override {
-    avg_pool2d_f32(params_, io.inputs[0], io.outputs[0], pool);
-  }
-
- private:
-  Pool2dParams params_;
-};
+void run_avg_pool(const Pool2dParams& p, const KernelIo& io, ThreadPool* pool) {
+  avg_pool2d_f32(p, input_f32(io, 0), output_f32(io, 0), pool);
+}
 
 }  // namespace
 
@@ -53,8 +46,8 @@ void avg_pool2d_f32(const Pool2dParams& p, const float* input, float* output, Th
 }
 
 Result<std::unique_ptr<Kernel>> create_avg_pool_kernel(const KernelContext& context) {
-  GRAMLITE_ASSIGN_OR_RETURN(Pool2dParams params, make_pool2d_params(context));
-  return std::unique_ptr<Kernel>(std::make_unique<AvgPoolKernel>(params));
+  GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
+  return make_planned_kernel<Pool2dParams>(context, "avg_pool_f32", make_pool2d_params, run_avg_pool);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -8,26 +8,35 @@
 namespace gramlite::runtime::reference {
 namespace {
 
+// Scale and shift are folded from the four constant vectors once, at creation (the kernel's
+// packed weights); reshape only recomputes the plane counts.
 class BatchNormKernel final : public Kernel {
  public:
-  BatchNormKernel(int64_t outer, int64_t channels, int64_t inner, std::vector<float> scale, std::vector<float> shift,
-                  ir::Activation activation)
-      : outer_(outer),
-        channels_(channels),
-        inner_(inner),
-        scale_(std::move(scale)),
-        shift_(std::move(shift)),
-        activation_(activation) {}
+  BatchNormKernel(int64_t channels, std::vector<float> scale, std::vector<float> shift, ir::Activation activation)
+      : channels_(channels), scale_(std::move(scale)), shift_(std::move(shift)), activation_(activation) {}
+  const char* name() const override { return "batch_norm_f32"; }
+  Status reshape(const KernelContext& context) override {
+    const ir::Shape& x = context.inputs[0].shape;
+    if (x.size() < 2 || x[1] != channels_ || context.outputs.size() != 1 || context.outputs[0].shape != x) {
+      return invalid_argument("BatchNorm input ", ir::shape_to_string(x), " does not fit its ", channels_,
+                              " channels");
+    }
+    outer_ = x[0];
+    inner_ = 1;
+    for (size_t d = 2; d < x.size(); ++d) inner_ *= x[d];
+    return Status::Ok();
+  }
   size_t packed_weight_bytes() const override { return (scale_.size() + shift_.size()) * sizeof(float); }
   void run(const KernelIo& io, ThreadPool* pool) const override {
-    batch_norm_f32(io.inputs[0], io.outputs[0], outer_, channels_, inner_, scale_.data(), shift_.data(), activation_,
-                   pool);
+    batch_norm_f32(input_f32(io, 0), output_f32(io, 0), outer_, channels_, inner_, scale_.data(), shift_.data(),
+                   activation_, pool);
   }
 
  private:
-  int64_t outer_, channels_, inner_;
+  int64_t channels_;
   std::vector<float> scale_, shift_;
   ir::Activation activation_;
+  int64_t outer_ = 0, inner_ = 0;
 };
 
 }  // namespace
@@ -56,15 +65,15 @@ void batch_norm_f32(const float* x, float* y, int64_t outer, int64_t channels, i
 }
 
 Result<std::unique_ptr<Kernel>> create_batch_norm_kernel(const KernelContext& context) {
-  const ir::Shape& x = context.input_shapes.empty() ? ir::Shape{} : context.input_shapes[0];
-  if (context.input_shapes.size() != 5 || x.size() < 2) {
+  const ir::Shape& x = context.inputs.empty() ? ir::Shape{} : context.inputs[0].shape;
+  if (context.inputs.size() != 5 || x.size() < 2) {
     return invalid_argument("BatchNorm takes x [N, C, ...] and four [C] vectors");
   }
   const int64_t channels = x[1];
   const float* params[4];
   for (size_t i = 1; i < 5; ++i) {
-    if (context.input_shapes[i] != ir::Shape{channels}) {
-      return invalid_argument("BatchNorm input ", i, " has shape ", ir::shape_to_string(context.input_shapes[i]),
+    if (context.inputs[i].shape != ir::Shape{channels}) {
+      return invalid_argument("BatchNorm input ", i, " has shape ", ir::shape_to_string(context.inputs[i].shape),
                               ", expected [", channels, "]");
     }
     params[i - 1] = constant_floats(context, i);
@@ -75,10 +84,8 @@ Result<std::unique_ptr<Kernel>> create_batch_norm_kernel(const KernelContext& co
   std::vector<float> scale(static_cast<size_t>(channels)), shift(static_cast<size_t>(channels));
   batch_norm_scale_shift(params[0], params[1], params[2], params[3], context.node.attr<ir::BatchNormAttrs>().epsilon,
                          channels, scale.data(), shift.data());
-  int64_t inner = 1;
-  for (size_t d = 2; d < x.size(); ++d) inner *= x[d];
-  return std::unique_ptr<Kernel>(std::make_unique<BatchNormKernel>(x[0], channels, inner, std::move(scale),
-                                                                   std::move(shift), context.node.fused_activation));
+  return std::unique_ptr<Kernel>(
+      std::make_unique<BatchNormKernel>(channels, std::move(scale), std::move(shift), context.node.fused_activation));
 }
 
 }  // namespace gramlite::runtime::reference

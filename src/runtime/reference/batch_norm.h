@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "ir/op_kind.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

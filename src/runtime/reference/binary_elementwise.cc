@@ -121,18 +121,37 @@ struct MulOp {
   float operator()(float x, float y) const { return x * y; }
 };
 
+// fast_paths: plan with plan_broadcast (same-shape and per-channel loops: the portable kernel);
+// otherwise with plan_broadcast_general only (one index walk for every shape: the reference).
 class BinaryElementwiseKernel final : public Kernel {
  public:
-  BinaryElementwiseKernel(BinaryOp op, const BroadcastPlan& plan, ir::Activation activation)
-      : op_(op), plan_(plan), activation_(activation) {}
+  BinaryElementwiseKernel(std::string name, BinaryOp op, bool fast_paths, ir::Activation activation)
+      : name_(std::move(name)), op_(op), fast_paths_(fast_paths), activation_(activation) {}
+  const char* name() const override { return name_.c_str(); }
+  Status reshape(const KernelContext& context) override {
+    if (context.inputs.size() != 2 || context.outputs.size() != 1) {
+      return invalid_argument(ir::op_kind_name(context.node.kind), " takes two inputs and has one output");
+    }
+    const ir::Shape& a = context.inputs[0].shape;
+    const ir::Shape& b = context.inputs[1].shape;
+    GRAMLITE_ASSIGN_OR_RETURN(ir::Shape out, broadcast_shape(a, b));
+    if (out != context.outputs[0].shape) {
+      return invalid_argument("output shape ", ir::shape_to_string(context.outputs[0].shape),
+                              " is not the broadcast shape ", ir::shape_to_string(out));
+    }
+    GRAMLITE_ASSIGN_OR_RETURN(plan_, fast_paths_ ? plan_broadcast(a, b) : plan_broadcast_general(a, b));
+    return Status::Ok();
+  }
   void run(const KernelIo& io, ThreadPool* pool) const override {
-    binary_elementwise_f32(op_, plan_, io.inputs[0], io.inputs[1], io.outputs[0], activation_, pool);
+    binary_elementwise_f32(op_, plan_, input_f32(io, 0), input_f32(io, 1), output_f32(io, 0), activation_, pool);
   }
 
  private:
+  std::string name_;
   BinaryOp op_;
-  BroadcastPlan plan_;
+  bool fast_paths_;
   ir::Activation activation_;
+  BroadcastPlan plan_;
 };
 
 }  // namespace
@@ -185,18 +204,19 @@ void binary_elementwise_f32(BinaryOp op, const BroadcastPlan& plan, const float*
   }
 }
 
-Result<std::unique_ptr<Kernel>> create_binary_elementwise_kernel(const KernelContext& context) {
-  if (context.input_shapes.size() != 2 || context.output_shapes.size() != 1) {
+Result<std::unique_ptr<Kernel>> create_binary_elementwise_kernel_with_plans(const KernelContext& context,
+                                                                         bool fast_paths) {
+  if (context.inputs.size() != 2 || context.outputs.size() != 1) {
     return invalid_argument(ir::op_kind_name(context.node.kind), " takes two inputs and has one output");
   }
-  GRAMLITE_ASSIGN_OR_RETURN(BroadcastPlan plan, plan_broadcast(context.input_shapes[0], context.input_shapes[1]));
-  GRAMLITE_ASSIGN_OR_RETURN(ir::Shape out, broadcast_shape(context.input_shapes[0], context.input_shapes[1]));
-  if (out != context.output_shapes[0]) {
-    return invalid_argument("output shape ", ir::shape_to_string(context.output_shapes[0]),
-                            " is not the broadcast shape ", ir::shape_to_string(out));
-  }
   const BinaryOp op = context.node.kind == ir::OpKind::kMul ? BinaryOp::kMul : BinaryOp::kAdd;
-  return std::unique_ptr<Kernel>(std::make_unique<BinaryElementwiseKernel>(op, plan, context.node.fused_activation));
+  std::string name = snake_case_op_name(context.node.kind) + (fast_paths ? "_f32_broadcast_plans" : "_f32_indexed");
+  return std::unique_ptr<Kernel>(
+      std::make_unique<BinaryElementwiseKernel>(std::move(name), op, fast_paths, context.node.fused_activation));
+}
+
+Result<std::unique_ptr<Kernel>> create_binary_elementwise_kernel(const KernelContext& context) {
+  return create_binary_elementwise_kernel_with_plans(context, false);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -19,7 +19,7 @@
 #include <memory>
 
 #include "ir/op_kind.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 
@@ -51,6 +51,10 @@ void binary_elementwise_f32(BinaryOp op, const BroadcastPlan& plan, const float*
                             ir::Activation activation, ThreadPool* pool);
 
 // Factory for kAdd and kMul.
+// The reference kernel plans every shape with plan_broadcast_general (one plain index walk);
+// with fast_paths (the portable backend's kernel) it uses plan_broadcast's special cases.
 Result<std::unique_ptr<Kernel>> create_binary_elementwise_kernel(const KernelContext& context);
+Result<std::unique_ptr<Kernel>> create_binary_elementwise_kernel_with_plans(const KernelContext& context,
+                                                                         bool fast_paths);
 
 }  // namespace gramlite::runtime::reference

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -3,16 +3,26 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-class GlobalAvgPoolKernel final : public Kernel {
- public:
-  GlobalAvgPoolKernel(int64_t planes, int64_t plane_size) : planes_(planes), plane_size_(plane_size) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override {
-    global_avg_pool_f32(io.inputs[0], io.outputs[0], planes_, plane_size_, pool);
-  }
-
- private:
-  int64_t planes_, plane_size_;
+struct GlobalAvgPoolParams {
+  int64_t planes = 0;
+  int64_t plane_size = 0;
 };
+
+Result<GlobalAvgPoolParams> plan_global_avg_pool(const KernelContext& context) {
+  if (context.inputs.size() != 1 || context.outputs.size() != 1 || context.inputs[0].shape.size() != 4) {
+    return invalid_argument("GlobalAvgPool takes one rank-4 input");
+  }
+  const ir::Shape& x = context.inputs[0].shape;
+  if (context.outputs[0].shape != ir::Shape{x[0], x[1], 1, 1}) {
+    return invalid_argument("GlobalAvgPool output shape ", ir::shape_to_string(context.outputs[0].shape), " is not [",
+                            x[0], ", ", x[1], ", 1, 1]");
+  }
+  return GlobalAvgPoolParams{x[0] * x[1], x[2] * x[3]};
+}
+
+void run_global_avg_pool(const GlobalAvgPoolParams& p, const KernelIo& io, ThreadPool* pool) {
+  global_avg_pool_f32(input_f32(io, 0), output_f32(io, 0), p.planes, p.plane_size, pool);
+}
 
 }  // namespace
 
@@ -30,15 +40,8 @@ void global_avg_pool_f32(const float* input, float* output, int64_t planes, int6
 
 Result<std::unique_ptr<Kernel>> create_global_avg_pool_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  if (context.input_shapes.size() != 1 || context.output_shapes.size() != 1 || context.input_shapes[0].size() != 4) {
-    return invalid_argument("GlobalAvgPool takes one rank-4 input");
-  }
-  const ir::Shape& x = context.input_shapes[0];
-  if (context.output_shapes[0] != ir::Shape{x[0], x[1], 1, 1}) {
-    return invalid_argument("GlobalAvgPool output shape ", ir::shape_to_string(context.output_shapes[0]), " is not [",
-                            x[0], ", ", x[1], ", 1, 1]");
-  }
-  return std::unique_ptr<Kernel>(std::make_unique<GlobalAvgPoolKernel>(x[0] * x[1], x[2] * x[3]));
+  return make_planned_kernel<GlobalAvgPoolParams>(context, "global_avg_pool_f32", plan_global_avg_pool,
+                                                  run_global_avg_pool);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -1,8 +1,8 @@
-// Linear, float32 (torch.nn.functional.linear):
+// Linear, float32 (torch.nn.functional.linear): the reference (oracle) kernel.
 //   x: [..., in] (rank >= 2; leading dims are rows), weight: [out, in], bias: [out] (optional)
 //   y[r, o] = bias[o] + sum over i of x[r, i] * weight[o, i], then the fused activation.
-// One GEMM, y = x * weight^T, split into fixed tiles of y (see parallel_sgemm), so results do not
-// depend on the number of threads.
+// linear_f32 is that sum as plain loops in double; the portable backend's GEMM kernel
+// (portable/linear.h) is tested against it.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "ir/op_kind.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 
@@ -21,11 +21,12 @@ struct LinearParams {
   ir::Activation activation = ir::Activation::kNone;
 };
 
-// Floats of scratch linear_f32 needs with `thread_count` threads.
-size_t linear_scratch_floats(int thread_count);
+// Checks a Linear node's shapes (for any backend) and returns its parameters.
+Result<LinearParams> plan_linear(const KernelContext& context);
 
+// bias may be nullptr. Rows are split over the pool's threads.
 void linear_f32(const LinearParams& params, const float* input, const float* weight, const float* bias, float* output,
-                float* scratch, ThreadPool* pool);
+                ThreadPool* pool);
 
 Result<std::unique_ptr<Kernel>> create_linear_kernel(const KernelContext& context);
 

@@ -7,16 +7,9 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-class MaxPoolKernel final : public Kernel {
- public:
-  explicit MaxPoolKernel(const Pool2dParams& params) : params_(params) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override {
-    max_pool2d_f32(params_, io.inputs[0], io.outputs[0], pool);
-  }
-
- private:
-  Pool2dParams params_;
-};
+void run_max_pool(const Pool2dParams& p, const KernelIo& io, ThreadPool* pool) {
+  max_pool2d_f32(p, input_f32(io, 0), output_f32(io, 0), pool);
+}
 
 }  // namespace
 
@@ -49,8 +42,8 @@ void max_pool2d_f32(const Pool2dParams& p, const float* input, float* output, Th
 }
 
 Result<std::unique_ptr<Kernel>> create_max_pool_kernel(const KernelContext& context) {
-  GRAMLITE_ASSIGN_OR_RETURN(Pool2dParams params, make_pool2d_params(context));
-  return std::unique_ptr<Kernel>(std::make_unique<MaxPoolKernel>(params));
+  GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
+  return make_planned_kernel<Pool2dParams>(context, "max_pool_f32", make_pool2d_params, run_max_pool);
 }
 
 }  // namespace gramlite::runtime::reference

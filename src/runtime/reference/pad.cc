@@ -6,14 +6,9 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-class PadKernel final : public Kernel {
- public:
-  explicit PadKernel(const PadParams& params) : params_(params) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override { pad_f32(params_, io.inputs[0], io.outputs[0], pool); }
-
- private:
-  PadParams params_;
-};
+void run_pad(const PadParams& p, const KernelIo& io, ThreadPool* pool) {
+  pad_f32(p, input_f32(io, 0), output_f32(io, 0), pool);
+}
 
 }  // namespace
 
@@ -73,19 +68,23 @@ void pad_f32(const PadParams& p, const float* input, float* output, ThreadPool* 
   });
 }
 
-Result<std::unique_ptr<Kernel>> create_pad_kernel(const KernelContext& context) {
-  GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  if (context.input_shapes.empty() || context.output_shapes.size() != 1) {
+Result<PadParams> plan_pad(const KernelContext& context) {
+  if (context.inputs.empty() || context.outputs.size() != 1) {
     return invalid_argument("Pad takes one input and has one output");
   }
   const ir::PadAttrs& a = context.node.attr<ir::PadAttrs>();
-  GRAMLITE_ASSIGN_OR_RETURN(PadParams params, make_pad_params(context.input_shapes[0], a.pads, a.value));
+  GRAMLITE_ASSIGN_OR_RETURN(PadParams params, make_pad_params(context.inputs[0].shape, a.pads, a.value));
   const ir::Shape expected(params.out_dims, params.out_dims + params.rank);
-  if (context.output_shapes[0] != expected) {
-    return invalid_argument("Pad output shape ", ir::shape_to_string(context.output_shapes[0]), " is not ",
+  if (context.outputs[0].shape != expected) {
+    return invalid_argument("Pad output shape ", ir::shape_to_string(context.outputs[0].shape), " is not ",
                             ir::shape_to_string(expected));
   }
-  return std::unique_ptr<Kernel>(std::make_unique<PadKernel>(params));
+  return params;
+}
+
+Result<std::unique_ptr<Kernel>> create_pad_kernel(const KernelContext& context) {
+  GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
+  return make_planned_kernel<PadParams>(context, "pad_f32", plan_pad, run_pad);
 }
 
 }  // namespace gramlite::runtime::reference

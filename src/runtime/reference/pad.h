@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

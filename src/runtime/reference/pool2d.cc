@@ -13,11 +13,11 @@ int64_t pool2d_output_size(int64_t in, int32_t kernel, int32_t stride, int32_t p
 
 Result<Pool2dParams> make_pool2d_params(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  if (context.input_shapes.size() != 1 || context.output_shapes.size() != 1) {
+  if (context.inputs.size() != 1 || context.outputs.size() != 1) {
     return invalid_argument("a pool takes one input and has one output");
   }
-  const ir::Shape& x = context.input_shapes[0];
-  const ir::Shape& y = context.output_shapes[0];
+  const ir::Shape& x = context.inputs[0].shape;
+  const ir::Shape& y = context.outputs[0].shape;
   if (x.size() != 4 || y.size() != 4)
     return invalid_argument("a pool needs rank-4 input, got ", ir::shape_to_string(x));
   const ir::Pool2dAttrs& a = context.node.attr<ir::Pool2dAttrs>();

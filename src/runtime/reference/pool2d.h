@@ -10,7 +10,7 @@
 #include <cstdint>
 
 #include "ir/attributes.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -1,7 +1,6 @@
-#include "runtime/reference/registry.h"
-
-#include <array>
-
+// The reference backend's table: one line per (op kind, dtype). Every op kind has a float32
+// reference kernel (checked below), so the session can always fall back here.
+#include "runtime/backend.h"
 #include "runtime/reference/activation.h"
 #include "runtime/reference/avg_pool.h"
 #include "runtime/reference/batch_norm.h"
@@ -15,48 +14,51 @@
 #include "runtime/reference/softmax.h"
 #include "runtime/reference/view_ops.h"
 
-namespace gramlite::runtime::reference {
+namespace gramlite::runtime {
 namespace {
 
+using ir::DType;
 using ir::OpKind;
 
-// In OpKind order; the static_assert below makes adding an op kind fail here until it has a line.
-constexpr std::array<KernelRegistration, static_cast<size_t>(OpKind::kCount)> kRegistrations = {{
-    {OpKind::kConv2d, create_conv2d_kernel},
-    {OpKind::kBatchNorm, create_batch_norm_kernel},
-    {OpKind::kRelu, create_activation_kernel},
-    {OpKind::kRelu6, create_activation_kernel},
-    {OpKind::kHardSwish, create_activation_kernel},
-    {OpKind::kHardSigmoid, create_activation_kernel},
-    {OpKind::kSigmoid, create_activation_kernel},
-    {OpKind::kAdd, create_binary_elementwise_kernel},
-    {OpKind::kMul, create_binary_elementwise_kernel},
-    {OpKind::kConcat, create_concat_kernel},
-    {OpKind::kMaxPool, create_max_pool_kernel},
-    {OpKind::kAvgPool, create_avg_pool_kernel},
-    {OpKind::kGlobalAvgPool, create_global_avg_pool_kernel},
-    {OpKind::kFlatten, create_view_kernel, true},
-    {OpKind::kReshape, create_view_kernel, true},
-    {OpKind::kLinear, create_linear_kernel},
-    {OpKind::kDropout, create_view_kernel, true},
-    {OpKind::kSoftmax, create_softmax_kernel},
-    {OpKind::kPad, create_pad_kernel},
-}};
+constexpr KernelRegistration kReferenceKernels[] = {
+    {OpKind::kConv2d, DType::kFloat32, reference::create_conv2d_kernel},
+    {OpKind::kBatchNorm, DType::kFloat32, reference::create_batch_norm_kernel},
+    {OpKind::kRelu, DType::kFloat32, reference::create_activation_kernel},
+    {OpKind::kRelu6, DType::kFloat32, reference::create_activation_kernel},
+    {OpKind::kHardSwish, DType::kFloat32, reference::create_activation_kernel},
+    {OpKind::kHardSigmoid, DType::kFloat32, reference::create_activation_kernel},
+    {OpKind::kSigmoid, DType::kFloat32, reference::create_activation_kernel},
+    {OpKind::kAdd, DType::kFloat32, reference::create_binary_elementwise_kernel},
+    {OpKind::kMul, DType::kFloat32, reference::create_binary_elementwise_kernel},
+    {OpKind::kConcat, DType::kFloat32, reference::create_concat_kernel},
+    {OpKind::kMaxPool, DType::kFloat32, reference::create_max_pool_kernel},
+    {OpKind::kAvgPool, DType::kFloat32, reference::create_avg_pool_kernel},
+    {OpKind::kGlobalAvgPool, DType::kFloat32, reference::create_global_avg_pool_kernel},
+    {OpKind::kFlatten, DType::kFloat32, reference::create_view_kernel},
+    {OpKind::kReshape, DType::kFloat32, reference::create_view_kernel},
+    {OpKind::kLinear, DType::kFloat32, reference::create_linear_kernel},
+    {OpKind::kDropout, DType::kFloat32, reference::create_view_kernel},
+    {OpKind::kSoftmax, DType::kFloat32, reference::create_softmax_kernel},
+    {OpKind::kPad, DType::kFloat32, reference::create_pad_kernel},
+};
 
-constexpr bool registrations_in_order() {
-  for (size_t i = 0; i < kRegistrations.size(); ++i) {
-    if (static_cast<size_t>(kRegistrations[i].kind) != i) return false;
+constexpr bool every_op_has_a_float_kernel() {
+  for (int kind = 0; kind < static_cast<int>(OpKind::kCount); ++kind) {
+    bool found = false;
+    for (const KernelRegistration& registration : kReferenceKernels) {
+      found = found || (static_cast<int>(registration.kind) == kind && registration.dtype == DType::kFloat32);
+    }
+    if (!found) return false;
   }
   return true;
 }
-static_assert(static_cast<int>(OpKind::kCount) == 19, "a new op kind needs a reference kernel line here");
-static_assert(registrations_in_order(), "kRegistrations must list every op kind once, in OpKind order");
+static_assert(every_op_has_a_float_kernel(), "every op kind needs a float32 reference kernel line here");
 
 }  // namespace
 
-const KernelRegistration* find_reference_kernel(ir::OpKind kind) {
-  const auto index = static_cast<size_t>(kind);
-  return index < kRegistrations.size() ? &kRegistrations[index] : nullptr;
+const Backend& reference_backend() {
+  static const TableBackend backend("reference", kReferenceKernels, std::size(kReferenceKernels));
+  return backend;
 }
 
-}  // namespace gramlite::runtime::reference
+}  // namespace gramlite::runtime

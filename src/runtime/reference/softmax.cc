@@ -5,16 +5,32 @@
 namespace gramlite::runtime::reference {
 namespace {
 
-class SoftmaxKernel final : public Kernel {
- public:
-  SoftmaxKernel(int64_t outer, int64_t length, int64_t inner) : outer_(outer), length_(length), inner_(inner) {}
-  void run(const KernelIo& io, ThreadPool* pool) const override {
-    softmax_f32(io.inputs[0], io.outputs[0], outer_, length_, inner_, pool);
-  }
-
- private:
-  int64_t outer_, length_, inner_;
+struct SoftmaxParams {
+  int64_t outer = 0, length = 0, inner = 0;
 };
+
+Result<SoftmaxParams> plan_softmax(const KernelContext& context) {
+  if (context.inputs.size() != 1 || context.outputs.size() != 1 ||
+      context.inputs[0].shape != context.outputs[0].shape || context.inputs[0].shape.empty()) {
+    return invalid_argument("Softmax takes one input of rank >= 1 and keeps its shape");
+  }
+  const ir::Shape& x = context.inputs[0].shape;
+  const int64_t rank = static_cast<int64_t>(x.size());
+  int64_t axis = context.node.attr<ir::SoftmaxAttrs>().axis;
+  if (axis < 0) axis += rank;
+  if (axis < 0 || axis >= rank) {
+    return invalid_argument("Softmax axis ", context.node.attr<ir::SoftmaxAttrs>().axis, " is out of range for rank ",
+                            rank);
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= x[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < rank; ++d) inner *= x[static_cast<size_t>(d)];
+  return SoftmaxParams{outer, x[static_cast<size_t>(axis)], inner};
+}
+
+void run_softmax(const SoftmaxParams& p, const KernelIo& io, ThreadPool* pool) {
+  softmax_f32(input_f32(io, 0), output_f32(io, 0), p.outer, p.length, p.inner, pool);
+}
 
 }  // namespace
 
@@ -41,22 +57,7 @@ void softmax_f32(const float* input, float* output, int64_t outer, int64_t lengt
 
 Result<std::unique_ptr<Kernel>> create_softmax_kernel(const KernelContext& context) {
   GRAMLITE_RETURN_IF_ERROR(require_no_fused_activation(context.node));
-  if (context.input_shapes.size() != 1 || context.output_shapes.size() != 1 ||
-      context.input_shapes[0] != context.output_shapes[0] || context.input_shapes[0].empty()) {
-    return invalid_argument("Softmax takes one input of rank >= 1 and keeps its shape");
-  }
-  const ir::Shape& x = context.input_shapes[0];
-  const int64_t rank = static_cast<int64_t>(x.size());
-  int64_t axis = context.node.attr<ir::SoftmaxAttrs>().axis;
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) {
-    return invalid_argument("Softmax axis ", context.node.attr<ir::SoftmaxAttrs>().axis, " is out of range for rank ",
-                            rank);
-  }
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= x[static_cast<size_t>(d)];
-  for (int64_t d = axis + 1; d < rank; ++d) inner *= x[static_cast<size_t>(d)];
-  return std::unique_ptr<Kernel>(std::make_unique<SoftmaxKernel>(outer, x[static_cast<size_t>(axis)], inner));
+  return make_planned_kernel<SoftmaxParams>(context, "softmax_f32", plan_softmax, run_softmax);
 }
 
 }  // namespace gramlite::runtime::reference

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -6,19 +6,16 @@
 //   Dropout: identity at inference (torch.nn.functional.dropout with training=False).
 //
 // No data moves: the session gives the output the same memory as the input (the memory planner
-// treats them as one buffer), so the kernel's run() does nothing. The ops share one file because
-// they share that one behaviour.
+// treats them as one buffer; runtime::output_aliases_input in backend.h), so the kernel's run()
+// does nothing. The ops share one file because they share that one behaviour.
 #pragma once
 
 #include <memory>
 
 #include "ir/op_kind.h"
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
-
-// Whether a node of this kind reuses its first input's memory for its output.
-bool is_view_op(ir::OpKind kind);
 
 // Factory for kFlatten, kReshape, kDropout: checks that element counts agree.
 Result<std::unique_ptr<Kernel>> create_view_kernel(const KernelContext& context);

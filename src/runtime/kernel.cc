@@ -1,6 +1,8 @@
-#include "runtime/reference/kernel.h"
+#include "runtime/kernel.h"
 
-namespace gramlite::runtime::reference {
+#include <cctype>
+
+namespace gramlite::runtime {
 
 const float* constant_floats(const KernelContext& context, size_t index) {
   if (!has_input(context.node, index)) return nullptr;
@@ -12,7 +14,7 @@ const float* constant_floats(const KernelContext& context, size_t index) {
 Status require_no_fused_activation(const ir::Node& node) {
   if (node.fused_activation == ir::Activation::kNone) return Status::Ok();
   return unsupported("fused activation ", ir::activation_name(node.fused_activation), " on a ",
-                     ir::op_kind_name(node.kind), " node is not supported by the reference kernels");
+                     ir::op_kind_name(node.kind), " node is not supported by this kernel");
 }
 
 size_t element_count_of(const ir::Shape& shape) {
@@ -20,4 +22,15 @@ size_t element_count_of(const ir::Shape& shape) {
   return count < 0 ? 0 : static_cast<size_t>(count);
 }
 
-}  // namespace gramlite::runtime::reference
+std::string snake_case_op_name(ir::OpKind kind) {
+  const std::string name = ir::op_kind_name(kind);
+  std::string out;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (std::isupper(c) && i > 0 && !std::isupper(static_cast<unsigned char>(name[i - 1]))) out += '_';
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+}  // namespace gramlite::runtime
