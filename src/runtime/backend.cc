@@ -45,8 +45,4 @@ const Backend* find_builtin_backend(std::string_view name) {
 
 std::vector<std::string> builtin_backend_names() { return {"portable", "reference"}; }
 
-bool output_aliases_input(ir::OpKind kind) {
-  return kind == ir::OpKind::kFlatten || kind == ir::OpKind::kReshape || kind == ir::OpKind::kDropout;
-}
-
 }  // namespace gramlite::runtime

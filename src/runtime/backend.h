@@ -61,8 +61,4 @@ const Backend* find_builtin_backend(std::string_view name);
 // Names of the built-in backends, in default order.
 std::vector<std::string> builtin_backend_names();
 
-// Whether the op's output is a view of input 0 (Flatten, Reshape, Dropout): the session plans
-// them as one buffer and the kernel does nothing. (To move to ir's op-traits table.)
-bool output_aliases_input(ir::OpKind kind);
-
 }  // namespace gramlite::runtime

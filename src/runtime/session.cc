@@ -6,6 +6,7 @@
 #include <new>
 #include <unordered_set>
 
+#include "ir/op_traits.h"
 #include "ir/passes.h"
 #include "ir/shape_inference.h"
 #include "ir/validate.h"
@@ -201,7 +202,7 @@ Status Session::reshape(int64_t batch) {
   std::vector<ir::TensorId> root(tensor_count);
   for (size_t t = 0; t < tensor_count; ++t) root[t] = static_cast<ir::TensorId>(t);
   for (const ir::Node& node : graph.nodes) {
-    if (output_aliases_input(node.kind) && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
+    if (ir::op_traits(node.kind).output_aliases_input && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
       root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[0])];
     }
   }
@@ -267,7 +268,7 @@ Status Session::reshape(int64_t batch) {
   for (size_t s = 0; s < steps.size(); ++s) {
     const ir::Node& node = graph.nodes[s];
     Step& step = steps[s];
-    const bool is_view = output_aliases_input(node.kind);
+    const bool is_view = ir::op_traits(node.kind).output_aliases_input;
     for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
       const ir::TensorId id = node.inputs[slot];
       const void* pointer = nullptr;

@@ -37,8 +37,7 @@ class FinetuneSweepTest : public ::testing::Test {
     options.size = 32;
     options.seed = 3;
     options.split_fractions = {0.6, 0.2, 0.2};
-    options.threads = 1;
-    auto written = data::synth::write_tile_dataset(options);
+    auto written = data::synth::write_tile_dataset(options, nullptr);  // the caller's thread
     ASSERT_TRUE(written.ok()) << written.status().message();
   }
   static void TearDownTestSuite() {

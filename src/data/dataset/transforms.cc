@@ -24,7 +24,7 @@ Status normalize_resized_image(const RgbImage& resized, const ModelInput& input,
 }
 
 Status image_to_model_tensor(const RgbImage& image, const ModelInput& input, const AugmentationOptions& augmentation,
-                             SampleRng& rng, float* out, int64_t max_image_pixels) {
+                             SampleRng& rng, float* out) {
   if (!augmentation.any()) return image_to_tensor(image, input.preprocessing, input.width, input.height, out);
   Result<RgbImage> augmented =
       augment_to_size(image, augmentation, input.preprocessing.resize, input.width, input.height, rng);
@@ -33,7 +33,7 @@ Status image_to_model_tensor(const RgbImage& image, const ModelInput& input, con
 }
 
 Status load_model_tensor(const std::string& path, const ModelInput& input, const AugmentationOptions& augmentation,
-                         SampleRng& rng, float* out) {
+                         SampleRng& rng, float* out, int64_t max_image_pixels) {
   // The edge of the module: OpenCV and allocation failures become a Status naming the file.
   try {
     Result<RgbImage> image = read_rgb_image(path, max_image_pixels);

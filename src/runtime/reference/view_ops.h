@@ -6,7 +6,7 @@
 //   Dropout: identity at inference (torch.nn.functional.dropout with training=False).
 //
 // No data moves: the session gives the output the same memory as the input (the memory planner
-// treats them as one buffer; runtime::output_aliases_input in backend.h), so the kernel's run()
+// treats them as one buffer; ir::op_traits(kind).output_aliases_input), so the kernel's run()
 // does nothing. The ops share one file because they share that one behaviour.
 #pragma once
 
