@@ -4,10 +4,15 @@ get_property(gramlite_libraries GLOBAL PROPERTY GRAMLITE_LIBRARIES)
 install(TARGETS ${gramlite_libraries} gramlite_warnings EXPORT gramliteTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gramlite
-  FILES_MATCHING PATTERN "*.h" PATTERN "cli" EXCLUDE)
-install(DIRECTORY ${PROJECT_BINARY_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gramlite
-  FILES_MATCHING PATTERN "*.h")
+# Only the public headers (include/gramlite/<module>/) of the modules this build has; private
+# headers under src/ and generated ones (the FlatBuffers schema code) never leave the build tree.
+file(GLOB gramlite_public_modules RELATIVE ${PROJECT_SOURCE_DIR}/include/gramlite ${PROJECT_SOURCE_DIR}/include/gramlite/*)
+foreach(module IN LISTS gramlite_public_modules)
+  if(TARGET gramlite_${module})
+    install(DIRECTORY include/gramlite/${module} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gramlite
+      FILES_MATCHING PATTERN "*.h")
+  endif()
+endforeach()
 install(EXPORT gramliteTargets NAMESPACE gramlite:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/gramliteConfig.cmake.in
   ${PROJECT_BINARY_DIR}/gramliteConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)

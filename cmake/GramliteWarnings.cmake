@@ -5,16 +5,18 @@ target_compile_options(gramlite_warnings INTERFACE
   $<$<BOOL:${GRAMLITE_WERROR}>:-Werror>)
 
 # gramlite_add_library(NAME SOURCES... [DEPS ...]): a static library gramlite_NAME with alias
-# gramlite::NAME, exported for install.
+# gramlite::NAME, exported for install. Public headers live in include/gramlite/<module>/ (the only
+# ones installed); src/ holds each module's private headers, visible inside this build only.
 function(gramlite_add_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(gramlite_${name} ${ARG_SOURCES})
   add_library(gramlite::${name} ALIAS gramlite_${name})
   set_target_properties(gramlite_${name} PROPERTIES EXPORT_NAME ${name})
   target_include_directories(gramlite_${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/src>
     $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}/src>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/gramlite>)
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(gramlite_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE gramlite_warnings ${ARG_PRIVATE_DEPS})
   set_property(GLOBAL APPEND PROPERTY GRAMLITE_LIBRARIES gramlite_${name})
 endfunction()

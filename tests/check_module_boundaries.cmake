@@ -3,7 +3,8 @@
 set(forbidden "torch/" "ATen/" "c10/" "opencv2/" "openslide" "CLI/" "nlohmann/")
 set(violations "")
 foreach(module base ir format runtime zoo)
-  file(GLOB_RECURSE files "${SOURCE_DIR}/src/${module}/*.h" "${SOURCE_DIR}/src/${module}/*.cc")
+  file(GLOB_RECURSE files "${SOURCE_DIR}/src/${module}/*.h" "${SOURCE_DIR}/src/${module}/*.cc"
+       "${SOURCE_DIR}/include/gramlite/${module}/*.h")
   foreach(file ${files})
     file(STRINGS "${file}" includes REGEX "^[ \t]*#[ \t]*include")
     foreach(line ${includes})
