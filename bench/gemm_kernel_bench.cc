@@ -18,7 +18,7 @@
 #include "runtime/gemm.h"
 #include "runtime/portable/conv2d.h"
 #include "runtime/reference/conv2d.h"
-#include "base/thread_pool.h"
+#include "gramlite/base/thread_pool.h"
 
 namespace gramlite::runtime {
 namespace {

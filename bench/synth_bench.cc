@@ -6,7 +6,7 @@
 #include <string>
 
 #include "data/synth/field_renderer.h"
-#include "data/synth/tile_dataset_writer.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
 
 namespace {
 

@@ -26,7 +26,7 @@
 #include "train/optimizer.h"
 #include "train/torch_graph.h"
 #include "train/torch_graph_internal.h"
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace {
 

@@ -18,8 +18,8 @@
 #include <functional>
 #include <string>
 
-#include "data/synth_slide/synthetic_slide.h"
-#include "data/wsi/tiler.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/wsi/tiler.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "base/atomic_file.h"
+#include "gramlite/base/atomic_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 
 namespace gramlite {
 namespace {

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
-#include "base/buffer.h"
-#include "base/status.h"
+#include "gramlite/base/buffer.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite {
 

@@ -1,4 +1,4 @@
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite {
 

@@ -1,4 +1,4 @@
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 
 #include <condition_variable>
 #include <filesystem>

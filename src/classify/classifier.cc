@@ -1,8 +1,8 @@
-#include "classify/classifier.h"
+#include "gramlite/classify/classifier.h"
 
 #include <algorithm>
 
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
 namespace gramlite::classify {
 

@@ -1,8 +1,8 @@
-#include "classify/evaluation.h"
+#include "gramlite/classify/evaluation.h"
 
-#include "classify/model_input.h"
-#include "classify/probabilities.h"
-#include "runtime/session.h"
+#include "gramlite/classify/model_input.h"
+#include "gramlite/classify/probabilities.h"
+#include "gramlite/runtime/session.h"
 
 namespace gramlite::classify {
 namespace {

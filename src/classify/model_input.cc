@@ -1,4 +1,4 @@
-#include "classify/model_input.h"
+#include "gramlite/classify/model_input.h"
 
 #include <limits>
 

@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::cli {
 

@@ -7,11 +7,11 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "format/model_file.h"
-#include "runtime/benchmark.h"
-#include "runtime/backend.h"
-#include "runtime/session.h"
-#include "base/thread_pool.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/runtime/benchmark.h"
+#include "gramlite/runtime/backend.h"
+#include "gramlite/runtime/session.h"
+#include "gramlite/base/thread_pool.h"
 
 namespace gramlite::cli {
 namespace {

@@ -7,7 +7,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/evaluation.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
 namespace gramlite::cli {
 namespace {

@@ -3,13 +3,13 @@
 #include <cmath>
 #include <iostream>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "format/model_file.h"
-#include "interop/onnx_import.h"
-#include "interop/torchvision_import.h"
-#include "ir/stats.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/interop/onnx_import.h"
+#include "gramlite/interop/torchvision_import.h"
+#include "gramlite/ir/stats.h"
 
 namespace gramlite::cli {
 namespace {

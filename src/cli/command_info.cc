@@ -6,8 +6,8 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "format/model_file.h"
-#include "ir/model_summary.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/ir/model_summary.h"
 
 namespace gramlite::cli {
 namespace {

@@ -5,8 +5,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include "base/thread_pool.h"
-#include "classify/classifier.h"
+#include "gramlite/base/thread_pool.h"
+#include "gramlite/classify/classifier.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 

@@ -7,11 +7,11 @@
 #include <iomanip>
 #include <iostream>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/training_job.h"
-#include "train/finetune_sweep.h"
+#include "gramlite/train/finetune_sweep.h"
 
 namespace gramlite::cli {
 namespace {

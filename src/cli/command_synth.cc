@@ -4,10 +4,10 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "base/temp_paths.h"
-#include "base/thread_pool.h"
-#include "data/synth/tile_dataset_writer.h"
-#include "data/synth_slide/synthetic_slide.h"
+#include "gramlite/base/temp_paths.h"
+#include "gramlite/base/thread_pool.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
 
 namespace gramlite::cli {
 namespace {

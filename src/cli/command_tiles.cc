@@ -5,9 +5,9 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "base/temp_paths.h"
-#include "base/thread_pool.h"
-#include "data/wsi/export_tiles.h"
+#include "gramlite/base/temp_paths.h"
+#include "gramlite/base/thread_pool.h"
+#include "gramlite/data/wsi/export_tiles.h"
 
 namespace gramlite::cli {
 namespace {

@@ -8,7 +8,7 @@
 #include <memory>
 #include <sstream>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/training_job.h"

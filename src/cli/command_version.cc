@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/version.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
 namespace gramlite::cli {
 

@@ -3,12 +3,12 @@
 #include <iomanip>
 #include <iostream>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "format/model_file.h"
-#include "ir/stats.h"
-#include "zoo/zoo.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/ir/stats.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::cli {
 namespace {

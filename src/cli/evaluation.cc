@@ -4,7 +4,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "base/thread_pool.h"
+#include "gramlite/base/thread_pool.h"
 #include "cli/cli_common.h"
 
 namespace gramlite::cli {

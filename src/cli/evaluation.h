@@ -6,9 +6,9 @@
 #include <memory>
 #include <string>
 
-#include "base/status.h"
-#include "classify/evaluation.h"
-#include "ir/graph.h"
+#include "gramlite/base/status.h"
+#include "gramlite/classify/evaluation.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::cli {
 

@@ -1,7 +1,7 @@
 #include "cli/training_job.h"
 
 #include "cli/cli_common.h"
-#include "train/threads.h"
+#include "gramlite/train/threads.h"
 
 namespace gramlite::cli {
 

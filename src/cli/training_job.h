@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "base/status.h"
-#include "train/training_job.h"
+#include "gramlite/base/status.h"
+#include "gramlite/train/training_job.h"
 
 namespace gramlite::cli {
 

@@ -1,4 +1,4 @@
-#include "data/image.h"
+#include "gramlite/data/image.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>

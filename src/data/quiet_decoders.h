@@ -12,7 +12,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::data {
 

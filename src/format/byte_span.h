@@ -1,7 +1,7 @@
 // format::ByteSpan is base's ByteSpan (base/byte_span.h), the type the atomic writer takes.
 #pragma once
 
-#include "base/byte_span.h"
+#include "gramlite/base/byte_span.h"
 
 namespace gramlite::format {
 

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "base/status.h"
-#include "ir/graph.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::format {
 

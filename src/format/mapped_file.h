@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::format {
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "base/status.h"
-#include "format/header.h"
-#include "ir/graph.h"
+#include "gramlite/base/status.h"
+#include "gramlite/format/header.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::format {
 

@@ -6,7 +6,7 @@
 #include "format/checksum.h"
 #include "format/graph_check.h"
 #include "format/model_generated.h"
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 namespace gramlite::format {
 namespace {

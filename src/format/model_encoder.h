@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "base/buffer.h"
-#include "base/status.h"
+#include "gramlite/base/buffer.h"
+#include "gramlite/base/status.h"
 #include "format/byte_span.h"
-#include "format/header.h"
-#include "ir/graph.h"
+#include "gramlite/format/header.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::format {
 

@@ -1,12 +1,12 @@
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
-#include "base/atomic_file.h"
+#include "gramlite/base/atomic_file.h"
 #include "base/one_line.h"
-#include "format/header.h"
+#include "gramlite/format/header.h"
 #include "format/mapped_file.h"
 #include "format/model_decoder.h"
 #include "format/model_encoder.h"
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 namespace gramlite::format {
 namespace {

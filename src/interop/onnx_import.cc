@@ -1,6 +1,6 @@
 // ONNX import: parse, check, walk the graph in file order (ONNX requires topological order) and
 // convert node by node, then tidy (HardSigmoid * x -> HardSwish, dead nodes) and validate.
-#include "interop/onnx_import.h"
+#include "gramlite/interop/onnx_import.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,9 +11,9 @@
 #include "base/input_file.h"
 #include "base/one_line.h"
 #include "interop/onnx_importer.h"
-#include "ir/passes.h"
-#include "ir/shape_inference.h"
-#include "ir/validate.h"
+#include "gramlite/ir/passes.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/validate.h"
 
 namespace gramlite::interop {
 namespace onnx_detail {

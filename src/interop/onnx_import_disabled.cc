@@ -1,6 +1,6 @@
 // import_onnx in a build without libonnx / protobuf: the API exists (so callers and the CLI build
 // the same way everywhere) and says why it cannot work.
-#include "interop/onnx_import.h"
+#include "gramlite/interop/onnx_import.h"
 
 namespace gramlite::interop {
 namespace {

@@ -16,10 +16,10 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "base/status.h"
-#include "interop/onnx_import.h"
+#include "gramlite/base/status.h"
+#include "gramlite/interop/onnx_import.h"
 #include "interop/onnx_tensor.h"
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::interop::onnx_detail {
 

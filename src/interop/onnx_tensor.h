@@ -8,8 +8,8 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "base/status.h"
-#include "ir/tensor.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/tensor.h"
 
 namespace gramlite::interop::onnx_detail {
 

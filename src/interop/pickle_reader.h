@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <string>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 #include "interop/pickle_value.h"
 
 namespace gramlite::interop {

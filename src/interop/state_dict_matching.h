@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "interop/torch_state_dict.h"
-#include "ir/graph.h"
+#include "gramlite/interop/torch_state_dict.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::interop::detail {
 

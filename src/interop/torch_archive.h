@@ -12,10 +12,10 @@
 #include <string>
 #include <unordered_map>
 
-#include "base/buffer.h"
-#include "base/status.h"
+#include "gramlite/base/buffer.h"
+#include "gramlite/base/status.h"
 #include "interop/pickle_value.h"
-#include "interop/torch_dtype.h"
+#include "gramlite/interop/torch_dtype.h"
 
 namespace gramlite::interop::detail {
 

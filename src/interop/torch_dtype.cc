@@ -1,4 +1,4 @@
-#include "interop/torch_dtype.h"
+#include "gramlite/interop/torch_dtype.h"
 
 #include <cmath>
 #include <cstring>

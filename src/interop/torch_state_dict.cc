@@ -1,4 +1,4 @@
-#include "interop/torch_state_dict.h"
+#include "gramlite/interop/torch_state_dict.h"
 
 #include <algorithm>
 

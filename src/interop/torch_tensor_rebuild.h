@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 #include "interop/torch_archive.h"
-#include "interop/torch_state_dict.h"
+#include "gramlite/interop/torch_state_dict.h"
 
 namespace gramlite::interop::detail {
 

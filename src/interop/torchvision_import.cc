@@ -1,4 +1,4 @@
-#include "interop/torchvision_import.h"
+#include "gramlite/interop/torchvision_import.h"
 
 #include <cmath>
 #include <iterator>
@@ -6,7 +6,7 @@
 
 #include "base/one_line.h"
 #include "interop/state_dict_matching.h"
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::interop {
 namespace {

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "base/buffer.h"
-#include "base/status.h"
+#include "gramlite/base/buffer.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::interop {
 

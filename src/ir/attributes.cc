@@ -1,8 +1,8 @@
-#include "ir/attributes.h"
+#include "gramlite/ir/attributes.h"
 
 #include <utility>
 
-#include "ir/op_traits.h"
+#include "gramlite/ir/op_traits.h"
 
 namespace gramlite::ir {
 namespace {

@@ -1,4 +1,4 @@
-#include "ir/channel_mapping.h"
+#include "gramlite/ir/channel_mapping.h"
 
 namespace gramlite::ir {
 namespace {

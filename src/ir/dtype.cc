@@ -1,4 +1,4 @@
-#include "ir/dtype.h"
+#include "gramlite/ir/dtype.h"
 
 namespace gramlite::ir {
 

@@ -1,4 +1,4 @@
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,10 +1,10 @@
-#include "ir/model_summary.h"
+#include "gramlite/ir/model_summary.h"
 
 #include <cmath>
 #include <cstring>
 
-#include "ir/shape_inference.h"
-#include "ir/weight_layer.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/weight_layer.h"
 
 namespace gramlite::ir {
 namespace {

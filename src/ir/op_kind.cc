@@ -1,8 +1,8 @@
-#include "ir/op_kind.h"
+#include "gramlite/ir/op_kind.h"
 
 #include <array>
 
-#include "ir/op_traits.h"
+#include "gramlite/ir/op_traits.h"
 
 namespace gramlite::ir {
 namespace {

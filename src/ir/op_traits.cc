@@ -1,9 +1,9 @@
-#include "ir/op_traits.h"
+#include "gramlite/ir/op_traits.h"
 
 #include <array>
 #include <variant>
 
-#include "ir/attributes.h"
+#include "gramlite/ir/attributes.h"
 
 namespace gramlite::ir {
 namespace {

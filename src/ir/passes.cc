@@ -1,11 +1,11 @@
-#include "ir/passes.h"
+#include "gramlite/ir/passes.h"
 
 #include <cmath>
 #include <cstring>
 
-#include "ir/shape_inference.h"
-#include "ir/validate.h"
-#include "ir/weight_layer.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/validate.h"
+#include "gramlite/ir/weight_layer.h"
 
 namespace gramlite::ir {
 namespace {

@@ -1,10 +1,10 @@
-#include "ir/shape_inference.h"
+#include "gramlite/ir/shape_inference.h"
 
 #include <algorithm>
 
 #include "base/checked_math.h"
 
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 namespace gramlite::ir {
 namespace {

@@ -1,9 +1,9 @@
-#include "ir/stats.h"
+#include "gramlite/ir/stats.h"
 
 #include "base/checked_math.h"
-#include "ir/op_traits.h"
-#include "ir/shape_inference.h"
-#include "ir/weight_layer.h"
+#include "gramlite/ir/op_traits.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/weight_layer.h"
 
 namespace gramlite::ir {
 

@@ -1,4 +1,4 @@
-#include "ir/tensor.h"
+#include "gramlite/ir/tensor.h"
 
 #include <sstream>
 

@@ -1,10 +1,10 @@
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 #include <algorithm>
 #include <queue>
 
-#include "ir/op_traits.h"
-#include "ir/shape_inference.h"
+#include "gramlite/ir/op_traits.h"
+#include "gramlite/ir/shape_inference.h"
 
 namespace gramlite::ir {
 namespace {

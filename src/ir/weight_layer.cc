@@ -1,8 +1,8 @@
-#include "ir/weight_layer.h"
+#include "gramlite/ir/weight_layer.h"
 
 #include <unordered_set>
 
-#include "ir/op_traits.h"
+#include "gramlite/ir/op_traits.h"
 
 namespace gramlite::ir {
 namespace {

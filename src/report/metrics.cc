@@ -1,4 +1,4 @@
-#include "report/metrics.h"
+#include "gramlite/report/metrics.h"
 
 #include <algorithm>
 #include <cmath>

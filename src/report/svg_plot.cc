@@ -1,4 +1,4 @@
-#include "report/svg_plot.h"
+#include "gramlite/report/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "report/sweep_table.h"
+#include "gramlite/report/sweep_table.h"
 
 #include <cmath>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "runtime/backend.h"
+#include "gramlite/runtime/backend.h"
 
 namespace gramlite::runtime {
 

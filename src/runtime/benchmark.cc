@@ -1,4 +1,4 @@
-#include "runtime/benchmark.h"
+#include "gramlite/runtime/benchmark.h"
 
 #include <sys/resource.h>
 

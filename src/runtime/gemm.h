@@ -24,7 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "base/thread_pool.h"
+#include "gramlite/base/thread_pool.h"
 
 namespace gramlite::runtime {
 

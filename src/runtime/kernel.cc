@@ -1,4 +1,4 @@
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 #include <cctype>
 

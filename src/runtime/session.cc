@@ -1,4 +1,4 @@
-#include "runtime/session.h"
+#include "gramlite/runtime/session.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,10 +6,10 @@
 #include <new>
 #include <unordered_set>
 
-#include "ir/op_traits.h"
-#include "ir/passes.h"
-#include "ir/shape_inference.h"
-#include "ir/validate.h"
+#include "gramlite/ir/op_traits.h"
+#include "gramlite/ir/passes.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/validate.h"
 #include "runtime/memory_planner.h"
 
 namespace gramlite::runtime {

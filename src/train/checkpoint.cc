@@ -5,9 +5,9 @@
 #include <iterator>
 #include <memory>
 
-#include "base/atomic_file.h"
+#include "gramlite/base/atomic_file.h"
 #include "format/checksum.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "base/byte_reader.h"
 
 namespace gramlite::train {

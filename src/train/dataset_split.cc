@@ -1,10 +1,10 @@
-#include "train/dataset_split.h"
+#include "gramlite/train/dataset_split.h"
 
 #include <cmath>
 #include <filesystem>
 #include <utility>
 
-#include "data/dataset/sample_rng.h"
+#include "gramlite/data/dataset/sample_rng.h"
 
 namespace gramlite::train {
 

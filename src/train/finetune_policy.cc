@@ -1,10 +1,10 @@
-#include "train/finetune_policy.h"
+#include "gramlite/train/finetune_policy.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "ir/weight_layer.h"
-#include "zoo/classifier_head.h"
+#include "gramlite/ir/weight_layer.h"
+#include "gramlite/zoo/classifier_head.h"
 
 namespace gramlite::train {
 namespace {

@@ -1,4 +1,4 @@
-#include "train/finetune_sweep.h"
+#include "gramlite/train/finetune_sweep.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,10 +8,10 @@
 #include <memory>
 #include <sstream>
 
-#include "base/thread_pool.h"
-#include "classify/evaluation.h"
-#include "base/atomic_file.h"
-#include "report/svg_plot.h"
+#include "gramlite/base/thread_pool.h"
+#include "gramlite/classify/evaluation.h"
+#include "gramlite/base/atomic_file.h"
+#include "gramlite/report/svg_plot.h"
 
 namespace gramlite::train {
 

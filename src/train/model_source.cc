@@ -1,13 +1,13 @@
-#include "train/model_source.h"
+#include "gramlite/train/model_source.h"
 
 #include <cstdlib>
 #include <filesystem>
 
-#include "format/model_file.h"
-#include "interop/onnx_import.h"
-#include "interop/torchvision_import.h"
-#include "zoo/classifier_head.h"
-#include "zoo/zoo.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/interop/onnx_import.h"
+#include "gramlite/interop/torchvision_import.h"
+#include "gramlite/zoo/classifier_head.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::train {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <c10/core/GradMode.h>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::train {
 

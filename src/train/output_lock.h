@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "base/status.h"
-#include "base/temp_paths.h"
+#include "gramlite/base/status.h"
+#include "gramlite/base/temp_paths.h"
 
 namespace gramlite::train {
 

@@ -1,4 +1,4 @@
-#include "train/threads.h"
+#include "gramlite/train/threads.h"
 
 #include <sched.h>
 

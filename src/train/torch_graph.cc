@@ -9,8 +9,8 @@
 #include <c10/core/GradMode.h>
 #include <c10/util/Exception.h>
 
-#include "ir/op_traits.h"
-#include "ir/validate.h"
+#include "gramlite/ir/op_traits.h"
+#include "gramlite/ir/validate.h"
 #include "train/torch_graph_internal.h"
 
 namespace gramlite::train {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "base/status.h"
-#include "ir/graph.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::train {
 

@@ -9,7 +9,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/Generator.h>
 
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 #include "train/torch_graph.h"
 
 namespace gramlite::train {

@@ -1,4 +1,4 @@
-#include "train/trainer.h"
+#include "gramlite/train/trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -10,13 +10,13 @@
 #include <c10/core/GradMode.h>
 #include <nlohmann/json.hpp>
 
-#include "base/atomic_file.h"
-#include "format/model_file.h"
-#include "ir/passes.h"
+#include "gramlite/base/atomic_file.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/ir/passes.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
 #include "train/torch_graph_internal.h"
-#include "zoo/classifier_head.h"
+#include "gramlite/zoo/classifier_head.h"
 
 namespace gramlite::train {
 namespace {

@@ -1,4 +1,4 @@
-#include "train/training_job.h"
+#include "gramlite/train/training_job.h"
 
 #include <cmath>
 #include <filesystem>
@@ -11,11 +11,11 @@
 #include <malloc.h>
 #endif
 
-#include "data/dataset/class_weights.h"
-#include "data/dataset/data_loader.h"
-#include "train/dataset_split.h"
+#include "gramlite/data/dataset/class_weights.h"
+#include "gramlite/data/dataset/data_loader.h"
+#include "gramlite/train/dataset_split.h"
 #include "train/output_lock.h"
-#include "train/threads.h"
+#include "gramlite/train/threads.h"
 
 namespace gramlite::train {
 namespace {

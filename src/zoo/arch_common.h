@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "base/status.h"
-#include "ir/graph.h"
-#include "zoo/build_options.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/zoo/build_options.h"
 #include "zoo/graph_builder.h"
 
 namespace gramlite::zoo {

@@ -1,4 +1,4 @@
-#include "zoo/build_options.h"
+#include "gramlite/zoo/build_options.h"
 
 #include <cmath>
 #include <sstream>

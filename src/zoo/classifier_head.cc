@@ -1,9 +1,9 @@
-#include "zoo/classifier_head.h"
+#include "gramlite/zoo/classifier_head.h"
 
 #include <utility>
 
-#include "ir/shape_inference.h"
-#include "ir/validate.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/validate.h"
 #include "zoo/initializers.h"
 
 namespace gramlite::zoo {

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "ir/shape_inference.h"
+#include "gramlite/ir/shape_inference.h"
 
 namespace gramlite::zoo {
 namespace {

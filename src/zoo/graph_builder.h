@@ -24,8 +24,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "base/status.h"
-#include "ir/graph.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
 #include "zoo/initializers.h"
 
 namespace gramlite::zoo {

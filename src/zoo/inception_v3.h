@@ -3,9 +3,9 @@
 // is left out: it only feeds a training loss and never runs at inference.
 #pragma once
 
-#include "base/status.h"
-#include "ir/graph.h"
-#include "zoo/build_options.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/zoo/build_options.h"
 
 namespace gramlite::zoo {
 

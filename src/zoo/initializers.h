@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "ir/tensor.h"
+#include "gramlite/ir/tensor.h"
 
 namespace gramlite::zoo {
 

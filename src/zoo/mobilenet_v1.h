@@ -3,9 +3,9 @@
 // Kernels are stored in the IR's OIHW layout; a Keras HWIO kernel maps onto it by transposition.
 #pragma once
 
-#include "base/status.h"
-#include "ir/graph.h"
-#include "zoo/build_options.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/zoo/build_options.h"
 
 namespace gramlite::zoo {
 

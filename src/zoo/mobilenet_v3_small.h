@@ -2,9 +2,9 @@
 // names equal to its state_dict keys.
 #pragma once
 
-#include "base/status.h"
-#include "ir/graph.h"
-#include "zoo/build_options.h"
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/zoo/build_options.h"
 
 namespace gramlite::zoo {
 

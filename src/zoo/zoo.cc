@@ -1,4 +1,4 @@
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 #include "zoo/inception_v3.h"
 #include "zoo/mobilenet_v1.h"

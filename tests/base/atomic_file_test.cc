@@ -1,4 +1,4 @@
-#include "base/atomic_file.h"
+#include "gramlite/base/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "base/buffer.h"
+#include "gramlite/base/buffer.h"
 
 #include <gtest/gtest.h>
 

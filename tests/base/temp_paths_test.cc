@@ -1,4 +1,4 @@
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,11 +1,11 @@
-#include "classify/classifier.h"
+#include "gramlite/classify/classifier.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <fstream>
 
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "test_models.h"
 
 namespace gramlite::classify {

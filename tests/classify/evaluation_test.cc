@@ -1,4 +1,4 @@
-#include "classify/evaluation.h"
+#include "gramlite/classify/evaluation.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <future>
 
-#include "classify/classifier.h"
+#include "gramlite/classify/classifier.h"
 #include "test_models.h"
 
 namespace gramlite::classify {

@@ -1,4 +1,4 @@
-#include "classify/probabilities.h"
+#include "gramlite/classify/probabilities.h"
 
 #include <gtest/gtest.h>
 

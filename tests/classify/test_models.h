@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "zoo/zoo.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::classify::testing {
 

@@ -11,27 +11,12 @@
 #include <string>
 
 #include "cli_test_util.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
 namespace gramlite {
 namespace {
 
 int line_count(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
-
-// run_gramlite under `timeout`: a hang comes back as exit code 124 instead of hanging the test.
-CommandResult run_gramlite_within(int seconds, const std::string& args) {
-  const std::string command =
-      "timeout " + std::to_string(seconds) + " " + std::string(GRAMLITE_EXECUTABLE) + " " + args + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> chunk;
-  size_t n;
-  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0) result.output.append(chunk.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 class ClassifyCliTest : public CliTest {
  protected:

@@ -15,10 +15,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "data/image.h"
-#include "format/model_file.h"
-#include "runtime/session.h"
-#include "zoo/zoo.h"
+#include "gramlite/data/image.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/runtime/session.h"
+#include "gramlite/zoo/zoo.h"
 #include "cli_test_util.h"
 
 namespace gramlite {

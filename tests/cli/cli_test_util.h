@@ -21,8 +21,8 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-inline CommandResult run_gramlite(const std::string& args) {
-  const std::string command = std::string(GRAMLITE_EXECUTABLE) + " " + args + " 2>&1";
+// Runs a shell command, stdout and stderr together.
+inline CommandResult run_shell_command(const std::string& command) {
   CommandResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return result;
@@ -32,6 +32,16 @@ inline CommandResult run_gramlite(const std::string& args) {
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+inline CommandResult run_gramlite(const std::string& args) {
+  return run_shell_command(std::string(GRAMLITE_EXECUTABLE) + " " + args + " 2>&1");
+}
+
+// run_gramlite under `timeout`: a command that hangs ends with exit code 124 instead of hanging the test.
+inline CommandResult run_gramlite_within(int seconds, const std::string& args) {
+  return run_shell_command("timeout " + std::to_string(seconds) + " " + std::string(GRAMLITE_EXECUTABLE) + " " +
+                           args + " 2>&1");
 }
 
 class CliTest : public ::testing::Test {

@@ -19,20 +19,8 @@
 namespace gramlite {
 namespace {
 
-// run_gramlite under `timeout`: a command that blocks (a FIFO) ends with exit code 124, not a hung test.
-CommandResult run_bounded(const std::string& args, int seconds = 30) {
-  const std::string command =
-      "timeout " + std::to_string(seconds) + " " + std::string(GRAMLITE_EXECUTABLE) + " " + args + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> chunk;
-  size_t n;
-  while ((n = fread(chunk.data(), 1, chunk.size(), pipe)) > 0) result.output.append(chunk.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+// A command that blocks (a FIFO) ends with exit code 124, not a hung test.
+CommandResult run_bounded(const std::string& args, int seconds = 30) { return run_gramlite_within(seconds, args); }
 
 // The output is exactly one "gramlite: error: ..." line.
 void expect_one_error_line(const CommandResult& r, const std::string& needle) {

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "cli_test_util.h"
-#include "format/model_file.h"
-#include "zoo/classifier_head.h"
+#include "gramlite/format/model_file.h"
+#include "gramlite/zoo/classifier_head.h"
 
 namespace gramlite {
 namespace {

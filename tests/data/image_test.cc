@@ -1,4 +1,4 @@
-#include "data/image.h"
+#include "gramlite/data/image.h"
 
 #include <gtest/gtest.h>
 

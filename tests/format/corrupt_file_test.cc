@@ -7,7 +7,7 @@
 
 #include "../base/special_files.h"
 #include "file_surgery.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "temp_dir.h"
 #include "test_models.h"
 

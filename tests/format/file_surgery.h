@@ -7,7 +7,7 @@
 #include <functional>
 #include <vector>
 
-#include "format/header.h"
+#include "gramlite/format/header.h"
 #include "format/model_generated.h"
 
 namespace gramlite::format::testing {

@@ -1,7 +1,7 @@
 // Field-by-field graph comparison with readable gtest failures (which tensor, which field).
 #pragma once
 
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::format::testing {
 

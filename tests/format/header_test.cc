@@ -1,4 +1,4 @@
-#include "format/header.h"
+#include "gramlite/format/header.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <set>
 
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "graph_equality.h"
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 #include "temp_dir.h"
 #include "test_models.h"
 

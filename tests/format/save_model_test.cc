@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "format/mapped_file.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "temp_dir.h"
 #include "test_models.h"
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::format::testing {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "test_models.h"
 
 int main(int argc, char** argv) {

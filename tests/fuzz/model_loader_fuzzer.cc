@@ -12,7 +12,7 @@
 #include <memory>
 #include <vector>
 
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 
 namespace {
 

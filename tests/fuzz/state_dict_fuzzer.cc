@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "interop/torch_state_dict.h"
+#include "gramlite/interop/torch_state_dict.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const gramlite::Buffer bytes = gramlite::Buffer::copy_of(data, size);

@@ -10,9 +10,9 @@
 #include <random>
 
 #include "../base/special_files.h"
-#include "interop/onnx_import.h"
-#include "ir/validate.h"
-#include "runtime/session.h"
+#include "gramlite/interop/onnx_import.h"
+#include "gramlite/ir/validate.h"
+#include "gramlite/runtime/session.h"
 #include "test_support.h"
 
 namespace gramlite::interop {

@@ -21,8 +21,8 @@
 #include <map>
 #include <sstream>
 
-#include "interop/onnx_import.h"
-#include "runtime/session.h"
+#include "gramlite/interop/onnx_import.h"
+#include "gramlite/runtime/session.h"
 #include "test_support.h"
 
 namespace gramlite::interop {

@@ -1,12 +1,12 @@
 // import_torchvision without Python: state dicts are made from zoo graphs (whose parameter names
 // are torchvision's keys by construction), then altered to provoke every error.
-#include "interop/torchvision_import.h"
+#include "gramlite/interop/torchvision_import.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::interop {
 namespace {

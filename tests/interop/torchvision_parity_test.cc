@@ -25,8 +25,8 @@
 #include <map>
 #include <sstream>
 
-#include "interop/torchvision_import.h"
-#include "runtime/session.h"
+#include "gramlite/interop/torchvision_import.h"
+#include "gramlite/runtime/session.h"
 #include "test_support.h"
 
 namespace gramlite::interop {

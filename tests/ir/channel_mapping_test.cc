@@ -1,11 +1,11 @@
 // Concrete channel mappings on small zoo-like graphs: concat offsets, depthwise, Add/Mul
 // coupling with broadcast, flatten blocks, and the opaque cases.
-#include "ir/channel_mapping.h"
+#include "gramlite/ir/channel_mapping.h"
 
 #include <gtest/gtest.h>
 
-#include "ir/shape_inference.h"
-#include "ir/validate.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/validate.h"
 #include "test_graphs.h"
 
 namespace gramlite::ir {

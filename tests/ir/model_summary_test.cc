@@ -1,4 +1,4 @@
-#include "ir/model_summary.h"
+#include "gramlite/ir/model_summary.h"
 
 #include <gtest/gtest.h>
 

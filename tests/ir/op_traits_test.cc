@@ -1,13 +1,13 @@
 // The op-traits table: one consistent row per op kind, and the facts the old per-file switches
 // held (arity, fusion, activations, views, parameters) unchanged.
-#include "ir/op_traits.h"
+#include "gramlite/ir/op_traits.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <tuple>
 
-#include "ir/attributes.h"
+#include "gramlite/ir/attributes.h"
 
 namespace gramlite::ir {
 namespace {

@@ -1,10 +1,10 @@
-#include "ir/passes.h"
+#include "gramlite/ir/passes.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 #include "test_graphs.h"
 
 namespace gramlite::ir {

@@ -1,4 +1,4 @@
-#include "ir/shape_inference.h"
+#include "gramlite/ir/shape_inference.h"
 
 #include <gtest/gtest.h>
 

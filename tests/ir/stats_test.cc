@@ -1,4 +1,4 @@
-#include "ir/stats.h"
+#include "gramlite/ir/stats.h"
 
 #include <gtest/gtest.h>
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/attributes.h"
-#include "ir/graph.h"
+#include "gramlite/ir/attributes.h"
+#include "gramlite/ir/graph.h"
 
 namespace gramlite::ir::testing {
 

@@ -1,4 +1,4 @@
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Weight layers (Conv2d / Linear + the BatchNorm right after it) on small zoo-like graphs; the
 // counts for the real zoo models are checked in tests/zoo/weight_layers_test.cc.
-#include "ir/weight_layer.h"
+#include "gramlite/ir/weight_layer.h"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "report/svg_plot.h"
-#include "report/sweep_table.h"
+#include "gramlite/report/svg_plot.h"
+#include "gramlite/report/sweep_table.h"
 
 namespace gramlite::report {
 namespace {

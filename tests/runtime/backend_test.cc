@@ -1,7 +1,7 @@
 // Backend selection: the first backend that accepts a node wins, refusals fall back to the
 // reference backend, the choice is recorded per node, unknown names are errors; reshape keeps the
 // kernel objects; profiling times every node.
-#include "runtime/backend.h"
+#include "gramlite/runtime/backend.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "graph_builder.h"
-#include "runtime/session.h"
+#include "gramlite/runtime/session.h"
 #include "test_util.h"
 
 namespace gramlite::runtime {

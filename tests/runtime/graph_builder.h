@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
+#include "gramlite/ir/graph.h"
 #include "test_util.h"
 
 namespace gramlite::runtime::testing {

@@ -12,7 +12,7 @@
 
 #include "graph_builder.h"
 #include "runtime/reference/conv2d.h"
-#include "runtime/session.h"
+#include "gramlite/runtime/session.h"
 #include "test_util.h"
 
 namespace gramlite::runtime {

@@ -1,6 +1,6 @@
 // Session: a hand-built graph covering every op runs at several batch sizes and thread counts,
 // optimised or not; errors for wrong input counts and unsupported dtypes name what is wrong.
-#include "runtime/session.h"
+#include "gramlite/runtime/session.h"
 
 #include <gtest/gtest.h>
 

@@ -13,9 +13,9 @@
 #include <thread>
 
 #include "format/checksum.h"
-#include "format/model_file.h"
+#include "gramlite/format/model_file.h"
 #include "train/checkpoint.h"
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::train {
 namespace {

@@ -5,11 +5,11 @@
 #include <cmath>
 #include <set>
 
-#include "ir/validate.h"
-#include "runtime/session.h"
-#include "train/finetune_policy.h"
-#include "zoo/classifier_head.h"
-#include "zoo/zoo.h"
+#include "gramlite/ir/validate.h"
+#include "gramlite/runtime/session.h"
+#include "gramlite/train/finetune_policy.h"
+#include "gramlite/zoo/classifier_head.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::train {
 namespace {

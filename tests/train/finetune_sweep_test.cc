@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "data/synth/tile_dataset_writer.h"
-#include "train/finetune_sweep.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
+#include "gramlite/train/finetune_sweep.h"
 
 namespace gramlite::train {
 namespace {

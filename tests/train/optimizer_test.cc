@@ -6,7 +6,7 @@
 #include <torch/optim/sgd.h>
 
 #include "train/optimizer.h"
-#include "train/schedule.h"
+#include "gramlite/train/schedule.h"
 
 namespace gramlite::train {
 namespace {

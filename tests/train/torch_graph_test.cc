@@ -7,7 +7,7 @@
 #include <ostream>
 
 #include "train_test_util.h"
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::train {
 namespace {

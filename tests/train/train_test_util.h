@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "ir/graph.h"
-#include "ir/shape_inference.h"
-#include "runtime/session.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/runtime/session.h"
 
 namespace gramlite::train::testing {
 

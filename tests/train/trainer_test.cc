@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/dataset/folder_dataset.h"
-#include "data/synth/tile_dataset_writer.h"
-#include "format/model_file.h"
+#include "gramlite/data/dataset/folder_dataset.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
+#include "gramlite/format/model_file.h"
 #include "train/checkpoint.h"
-#include "train/finetune_policy.h"
-#include "train/trainer.h"
-#include "zoo/zoo.h"
+#include "gramlite/train/finetune_policy.h"
+#include "gramlite/train/trainer.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::train {
 namespace {

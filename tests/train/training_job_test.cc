@@ -8,10 +8,10 @@
 #include <fstream>
 #include <set>
 
-#include "train/dataset_split.h"
+#include "gramlite/train/dataset_split.h"
 #include "train/output_lock.h"
-#include "train/threads.h"
-#include "train/training_job.h"
+#include "gramlite/train/threads.h"
+#include "gramlite/train/training_job.h"
 
 namespace gramlite::train {
 namespace {

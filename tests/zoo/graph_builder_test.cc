@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "ir/validate.h"
+#include "gramlite/ir/validate.h"
 
 namespace gramlite::zoo {
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "ir/stats.h"
-#include "ir/validate.h"
-#include "zoo/zoo.h"
+#include "gramlite/ir/stats.h"
+#include "gramlite/ir/validate.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::zoo {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "ir/weight_layer.h"
-#include "zoo/classifier_head.h"
-#include "zoo/zoo.h"
+#include "gramlite/ir/weight_layer.h"
+#include "gramlite/zoo/classifier_head.h"
+#include "gramlite/zoo/zoo.h"
 
 namespace gramlite::zoo {
 namespace {

@@ -1,4 +1,4 @@
-#include "zoo/zoo.h"
+#include "gramlite/zoo/zoo.h"
 
 #include <gtest/gtest.h>
 
@@ -6,10 +6,10 @@
 #include <cstring>
 #include <limits>
 
-#include "ir/passes.h"
-#include "ir/shape_inference.h"
-#include "ir/stats.h"
-#include "ir/validate.h"
+#include "gramlite/ir/passes.h"
+#include "gramlite/ir/shape_inference.h"
+#include "gramlite/ir/stats.h"
+#include "gramlite/ir/validate.h"
 #include "zoo/arch_common.h"
 
 namespace gramlite::zoo {

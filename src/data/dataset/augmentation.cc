@@ -1,4 +1,4 @@
-#include "data/dataset/augmentation.h"
+#include "gramlite/data/dataset/augmentation.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>

@@ -1,4 +1,4 @@
-#include "data/dataset/class_weights.h"
+#include "gramlite/data/dataset/class_weights.h"
 
 namespace gramlite::data {
 

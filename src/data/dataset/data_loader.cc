@@ -1,4 +1,4 @@
-#include "data/dataset/data_loader.h"
+#include "gramlite/data/dataset/data_loader.h"
 
 #include <algorithm>
 #include <exception>

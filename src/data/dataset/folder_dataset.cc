@@ -1,4 +1,4 @@
-#include "data/dataset/folder_dataset.h"
+#include "gramlite/data/dataset/folder_dataset.h"
 
 #include <algorithm>
 #include <cctype>

@@ -8,7 +8,7 @@
 #include <map>
 #include <set>
 
-#include "data/dataset/folder_dataset.h"
+#include "gramlite/data/dataset/folder_dataset.h"
 
 namespace gramlite::data::internal {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "data/image.h"
+#include "gramlite/data/image.h"
 
 namespace gramlite::data::internal {
 

@@ -1,4 +1,4 @@
-#include "data/dataset/resize.h"
+#include "gramlite/data/dataset/resize.h"
 
 #include <opencv2/imgproc.hpp>
 

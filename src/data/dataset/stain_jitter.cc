@@ -1,4 +1,4 @@
-#include "data/dataset/stain_jitter.h"
+#include "gramlite/data/dataset/stain_jitter.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "data/dataset/transforms.h"
+#include "gramlite/data/dataset/transforms.h"
 
 #include <exception>
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "base/status.h"
-#include "data/synth/field_spec.h"
+#include "gramlite/base/status.h"
+#include "gramlite/data/synth/field_spec.h"
 
 namespace gramlite::data::synth {
 

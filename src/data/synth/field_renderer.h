@@ -8,11 +8,11 @@
 
 #include <cstdint>
 
-#include "base/status.h"
-#include "data/image.h"
+#include "gramlite/base/status.h"
+#include "gramlite/data/image.h"
 #include "data/synth/field_objects.h"
-#include "data/synth/field_spec.h"
-#include "data/synth/stain_style.h"
+#include "gramlite/data/synth/field_spec.h"
+#include "gramlite/data/synth/stain_style.h"
 
 namespace gramlite::data::synth {
 

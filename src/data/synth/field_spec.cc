@@ -1,4 +1,4 @@
-#include "data/synth/field_spec.h"
+#include "gramlite/data/synth/field_spec.h"
 
 #include <cmath>
 

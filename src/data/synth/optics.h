@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::data::synth::internal {
 

@@ -1,4 +1,4 @@
-#include "data/synth/stain_style.h"
+#include "gramlite/data/synth/stain_style.h"
 
 #include "data/synth/synth_random.h"
 

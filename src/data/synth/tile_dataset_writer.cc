@@ -1,4 +1,4 @@
-#include "data/synth/tile_dataset_writer.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -15,8 +15,8 @@
 #include "data/synth/field_objects.h"
 #include "data/synth/field_renderer.h"
 #include "data/synth/synth_random.h"
-#include "base/atomic_file.h"
-#include "base/temp_paths.h"
+#include "gramlite/base/atomic_file.h"
+#include "gramlite/base/temp_paths.h"
 
 namespace gramlite::data::synth {
 namespace {

@@ -3,8 +3,8 @@
 #include <cmath>
 
 #include "data/synth/field_renderer.h"
-#include "data/synth/field_spec.h"
-#include "data/synth/stain_style.h"
+#include "gramlite/data/synth/field_spec.h"
+#include "gramlite/data/synth/stain_style.h"
 
 namespace gramlite::data::synth_slide {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "base/status.h"
-#include "data/image.h"
+#include "gramlite/base/status.h"
+#include "gramlite/data/image.h"
 #include "data/synth_slide/slide_layout.h"
 
 namespace gramlite::data::synth_slide {

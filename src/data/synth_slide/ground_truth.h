@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 #include "data/synth_slide/slide_layout.h"
 
 namespace gramlite::data::synth_slide {

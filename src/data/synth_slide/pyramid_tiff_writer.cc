@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "base/temp_paths.h"
+#include "gramlite/base/temp_paths.h"
 
 namespace gramlite::data::synth_slide {
 namespace {

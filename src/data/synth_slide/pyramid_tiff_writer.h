@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "base/status.h"
+#include "gramlite/base/status.h"
 
 namespace gramlite::data::synth_slide {
 

@@ -1,4 +1,4 @@
-#include "data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
 
 #include <algorithm>
 #include <atomic>
@@ -7,8 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "base/atomic_file.h"
-#include "base/temp_paths.h"
+#include "gramlite/base/atomic_file.h"
+#include "gramlite/base/temp_paths.h"
 #include "data/synth_slide/field_source.h"
 #include "data/synth_slide/ground_truth.h"
 #include "data/synth_slide/pyramid_tiff_writer.h"

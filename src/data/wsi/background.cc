@@ -1,4 +1,4 @@
-#include "data/wsi/background.h"
+#include "gramlite/data/wsi/background.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>

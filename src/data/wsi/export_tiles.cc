@@ -1,4 +1,4 @@
-#include "data/wsi/export_tiles.h"
+#include "gramlite/data/wsi/export_tiles.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iomanip>
 
-#include "base/atomic_file.h"
-#include "base/temp_paths.h"
+#include "gramlite/base/atomic_file.h"
+#include "gramlite/base/temp_paths.h"
 
 namespace gramlite::data::wsi {
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "data/wsi/slide.h"
+#include "gramlite/data/wsi/slide.h"
 
 namespace gramlite::data::wsi {
 

@@ -1,7 +1,7 @@
 // Which pyramid level to read for a wanted downsample (internal to data_wsi).
 #pragma once
 
-#include "data/wsi/slide.h"
+#include "gramlite/data/wsi/slide.h"
 
 namespace gramlite::data::wsi {
 

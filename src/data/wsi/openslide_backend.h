@@ -4,7 +4,7 @@
 #include <memory>
 #include <string>
 
-#include "data/wsi/slide.h"
+#include "gramlite/data/wsi/slide.h"
 
 namespace gramlite::data::wsi {
 

@@ -11,7 +11,7 @@
 #include <memory>
 #include <string>
 
-#include "data/wsi/slide.h"
+#include "gramlite/data/wsi/slide.h"
 
 namespace gramlite::data::wsi {
 

@@ -1,4 +1,4 @@
-#include "data/wsi/tiler.h"
+#include "gramlite/data/wsi/tiler.h"
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>

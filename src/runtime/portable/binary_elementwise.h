@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::portable {
 

@@ -23,9 +23,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "ir/attributes.h"
-#include "ir/op_kind.h"
-#include "runtime/kernel.h"
+#include "gramlite/ir/attributes.h"
+#include "gramlite/ir/op_kind.h"
+#include "gramlite/runtime/kernel.h"
 #include "runtime/reference/conv2d.h"
 
 namespace gramlite::runtime::portable {

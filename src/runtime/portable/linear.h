@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "ir/op_kind.h"
-#include "runtime/kernel.h"
+#include "gramlite/ir/op_kind.h"
+#include "gramlite/runtime/kernel.h"
 #include "runtime/reference/linear.h"
 
 namespace gramlite::runtime::portable {

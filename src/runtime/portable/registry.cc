@@ -1,6 +1,6 @@
 // The portable backend's table: one line per (op kind, dtype). Ops without a line here run on the
 // next backend in the session's list (at the latest the reference backend).
-#include "runtime/backend.h"
+#include "gramlite/runtime/backend.h"
 #include "runtime/portable/binary_elementwise.h"
 #include "runtime/portable/conv2d.h"
 #include "runtime/portable/linear.h"

@@ -15,8 +15,8 @@
 #include <cstddef>
 #include <memory>
 
-#include "ir/op_kind.h"
-#include "runtime/kernel.h"
+#include "gramlite/ir/op_kind.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

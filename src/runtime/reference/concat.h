@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <memory>
 
-#include "ir/attributes.h"
-#include "ir/op_kind.h"
-#include "runtime/kernel.h"
+#include "gramlite/ir/attributes.h"
+#include "gramlite/ir/op_kind.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

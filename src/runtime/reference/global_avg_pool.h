@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

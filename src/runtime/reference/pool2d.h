@@ -9,8 +9,8 @@
 
 #include <cstdint>
 
-#include "ir/attributes.h"
-#include "runtime/kernel.h"
+#include "gramlite/ir/attributes.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

@@ -1,6 +1,6 @@
 // The reference backend's table: one line per (op kind, dtype). Every op kind has a float32
 // reference kernel (checked below), so the session can always fall back here.
-#include "runtime/backend.h"
+#include "gramlite/runtime/backend.h"
 #include "runtime/reference/activation.h"
 #include "runtime/reference/avg_pool.h"
 #include "runtime/reference/batch_norm.h"

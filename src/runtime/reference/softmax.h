@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "runtime/kernel.h"
+#include "gramlite/runtime/kernel.h"
 
 namespace gramlite::runtime::reference {
 

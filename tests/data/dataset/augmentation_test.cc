@@ -1,4 +1,4 @@
-#include "data/dataset/augmentation.h"
+#include "gramlite/data/dataset/augmentation.h"
 
 #include <cmath>
 #include <cstdlib>

@@ -12,7 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "data/dataset/data_loader.h"
+#include "gramlite/data/dataset/data_loader.h"
 
 namespace fs = std::filesystem;
 using namespace gramlite::data;

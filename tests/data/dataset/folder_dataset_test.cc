@@ -1,6 +1,6 @@
-#include "data/dataset/folder_dataset.h"
+#include "gramlite/data/dataset/folder_dataset.h"
 
-#include "data/dataset/class_weights.h"
+#include "gramlite/data/dataset/class_weights.h"
 #include "test_images.h"
 
 namespace gramlite::data {

@@ -10,7 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <string>
 
-#include "data/image.h"
+#include "gramlite/data/image.h"
 
 namespace gramlite::data::testing {
 

@@ -1,8 +1,8 @@
-#include "data/dataset/transforms.h"
+#include "gramlite/data/dataset/transforms.h"
 
 #include <cmath>
 
-#include "data/dataset/resize.h"
+#include "gramlite/data/dataset/resize.h"
 #include "test_images.h"
 
 namespace gramlite::data {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "data/synth/field_renderer.h"
-#include "data/synth/tile_dataset_writer.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
 
 namespace gramlite::data::synth {
 namespace {

@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-#include "data/synth/tile_dataset_writer.h"
+#include "gramlite/data/synth/tile_dataset_writer.h"
 
 namespace gramlite::data::synth {
 namespace {

@@ -8,7 +8,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
 
 namespace gramlite::data::synth_slide {
 namespace {

@@ -1,4 +1,4 @@
-#include "data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
 
 #include <gtest/gtest.h>
 #include <openslide.h>

@@ -1,12 +1,12 @@
-#include "data/wsi/background.h"
+#include "gramlite/data/wsi/background.h"
 
 #include <gtest/gtest.h>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "data/synth_slide/synthetic_slide.h"
-#include "data/wsi/tiler.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/wsi/tiler.h"
 #include "test_slides.h"
 
 namespace gramlite::data::wsi {

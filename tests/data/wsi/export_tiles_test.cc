@@ -1,4 +1,4 @@
-#include "data/wsi/export_tiles.h"
+#include "gramlite/data/wsi/export_tiles.h"
 
 #include <gtest/gtest.h>
 

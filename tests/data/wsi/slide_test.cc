@@ -1,4 +1,4 @@
-#include "data/wsi/slide.h"
+#include "gramlite/data/wsi/slide.h"
 
 #include <gtest/gtest.h>
 

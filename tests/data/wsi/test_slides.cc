@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "data/synth_slide/synthetic_slide.h"
+#include "gramlite/data/synth_slide/synthetic_slide.h"
 
 namespace gramlite::data::wsi::testing {
 namespace {

@@ -1,0 +1,68 @@
+// The gramlite model file: save an ir::Graph, load it back with zero-copy weights.
+//
+// Layout, versioning and checksums are specified in docs/model-format.md. In short: a 64-byte
+// header, a FlatBuffers graph section (src/format/model.fbs), a weights section in which every
+// tensor starts at a 64-byte aligned offset.
+//
+// Trust: a model file is untrusted input. Loading checks everything it relies on (magic, version,
+// sizes, checksums, the FlatBuffers verifier, every index, value and data range) and then runs
+// ir::validate; a bad file gives an error naming the file and the problem, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gramlite/base/status.h"
+#include "gramlite/format/header.h"  // kFormatVersion, kWeightAlignment
+#include "gramlite/ir/graph.h"
+
+namespace gramlite::format {
+
+// The bytes of a model file for `graph`. Deterministic: the same graph gives the same bytes.
+// Refuses (with the reason) a graph that load_model would refuse, so every file written loads.
+Result<std::vector<uint8_t>> serialize_model(const ir::Graph& graph);
+
+// Writes the model file for `graph` to `path`. The bytes go to a temporary file in the same folder
+// which is flushed and then renamed to `path`, so `path` never holds a half-written model, even
+// after a crash or a full disk.
+Status save_model(const ir::Graph& graph, const std::string& path);
+
+struct LoadOptions {
+  // Whether to check the CRC-32C checksums (header and contents). Checking reads the whole file
+  // once (about 0.06 s per 100 MB on one desktop core). Turning it off keeps every other check,
+  // so a corrupt file still gives an error or a valid graph, never a crash.
+  bool verify_checksum = true;
+};
+
+// Maps `path` into memory and builds its graph. Constant tensors' Buffers view the mapping (no
+// copy, 64-byte aligned) and keep it alive: the mapping lasts as long as any weight does.
+Result<ir::Graph> load_model(const std::string& path, const LoadOptions& options = {});
+
+// Builds the graph of the model file in data[0, size). Weights view `data` and hold `owner`, which
+// must keep `data` alive and unchanged. When `data` is not 64-byte aligned, it is copied once into
+// an aligned buffer (and `owner` is not held).
+Result<ir::Graph> load_model_from_memory(std::shared_ptr<const void> owner, const uint8_t* data, size_t size,
+                                         const LoadOptions& options = {});
+
+// What `gramlite info` shows about the container, read without building the graph. Fails only if
+// the header cannot be read (not a model file, too new, truncated); checksum mismatches are
+// reported in the summary instead.
+struct FileSummary {
+  uint32_t format_version = 0;
+  uint64_t file_size = 0;
+  uint64_t header_size = 0;
+  uint64_t graph_offset = 0;
+  uint64_t graph_size = 0;
+  uint64_t weights_offset = 0;
+  uint64_t weights_size = 0;
+  uint32_t stored_checksum = 0;    // CRC-32C of everything after the header, as written
+  uint32_t computed_checksum = 0;  // the same, computed now
+  bool header_checksum_ok = false;
+
+  bool checksum_ok() const { return header_checksum_ok && stored_checksum == computed_checksum; }
+};
+Result<FileSummary> read_file_summary(const std::string& path);
+
+}  // namespace gramlite::format

@@ -1,0 +1,57 @@
+// What `gramlite info` shows about a model, as data: parameter and MAC counts, constant bytes per
+// dtype, sparsity, non-finite weights and one row per layer. The CLI only formats it (text or
+// JSON); a C++ user gets the same figures. Pure IR: no file, no runtime (the file's size and
+// format version come from format::read_file_summary).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gramlite/base/status.h"
+#include "gramlite/ir/graph.h"
+#include "gramlite/ir/stats.h"
+
+namespace gramlite::ir {
+
+struct LayerSummary {
+  std::string name;
+  OpKind kind = OpKind::kConv2d;
+  Activation activation = Activation::kNone;  // fused activation
+  std::string op_label;                       // "Conv2d 3x3/2 g32+ReLU6": kind, kernel, stride, groups, activation
+  std::string weight_dtype;                   // of the first constant input ("fp32", "int8/pc"), else of the output
+  bool has_output_shape = false;              // false when shape inference failed
+  Shape output_shape;                         // at batch 1
+  int64_t parameters = 0;
+  int64_t macs = 0;                           // at batch 1
+  int64_t zero_weights = 0;
+  int64_t weight_elements = 0;                // elements of a Conv2d/Linear weight (input 1), else 0
+};
+
+struct ModelSummary {
+  ModelMetadata metadata;
+  Shape input_shape;  // of the first graph input
+  DType input_dtype = DType::kFloat32;
+  ParameterCount parameters;
+  int64_t macs = 0;             // per image
+  int64_t weight_elements = 0;  // all Conv2d/Linear weights
+  int64_t zero_weights = 0;     // zeros among them
+  double weight_sparsity() const {
+    return weight_elements > 0 ? static_cast<double>(zero_weights) / static_cast<double>(weight_elements) : 0.0;
+  }
+  std::map<std::string, int> op_counts;                   // op kind name -> nodes
+  std::map<std::string, int64_t> constant_bytes_by_dtype;  // dtype name -> bytes of constant data
+  // NaN or infinite values among the float constants (a model that holds them outputs garbage).
+  int64_t non_finite_weights = 0;
+  std::string first_non_finite_tensor;  // in tensor order; empty when there is none
+  std::vector<LayerSummary> layers;     // in node order
+};
+
+// Errors: the graph has no input, or its costs cannot be computed (a malformed node).
+Result<ModelSummary> summarize_model(const Graph& graph);
+
+// The number of NaN or infinite values in a dense float32 or float16 constant (0 for other dtypes).
+int64_t count_non_finite(const Tensor& tensor);
+
+}  // namespace gramlite::ir

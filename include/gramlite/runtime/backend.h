@@ -1,0 +1,64 @@
+// Backends: named sets of kernels. For each node a Session asks its backends in order; the first
+// that accepts the node wins, and the reference backend (every op, plain loops) is always last.
+//
+// A backend built from a table (TableBackend) holds one KernelRegistration per (op kind, dtype):
+// adding an int8 kernel is a new file plus one line in its backend's table, no switch to edit.
+// Built-in backends:
+//   "portable"  - im2col + blocked GEMM (OpenBLAS sgemm where built with it), depthwise direct,
+//                 broadcast fast paths: the default, ahead of reference (portable/registry.cc);
+//   "reference" - straightforward loops, the oracle for every other kernel (reference/registry.cc).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gramlite/ir/op_kind.h"
+#include "gramlite/runtime/kernel.h"
+
+namespace gramlite::runtime {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+  // A kernel for context.node (created, not yet reshaped), or an error: kUnsupported when the
+  // backend declines the node (the message says why; the session tries the next backend), any
+  // other code when the node is invalid.
+  virtual Result<std::unique_ptr<Kernel>> create_kernel(const KernelContext& context) const = 0;
+};
+
+// One kernel of a table: it runs `kind` when input 0 (or output 0 for a node without inputs) has
+// `dtype`. Float kernels also need every other tensor of the node to be dense float32; that is
+// checked by TableBackend before the factory runs.
+struct KernelRegistration {
+  ir::OpKind kind;
+  ir::DType dtype;
+  KernelFactory factory;
+};
+
+class TableBackend final : public Backend {
+ public:
+  TableBackend(const char* name, const KernelRegistration* table, size_t count)
+      : name_(name), table_(table), count_(count) {}
+  const char* name() const override { return name_; }
+  Result<std::unique_ptr<Kernel>> create_kernel(const KernelContext& context) const override;
+  // The registration for (kind, dtype), or nullptr.
+  const KernelRegistration* find(ir::OpKind kind, ir::DType dtype) const;
+
+ private:
+  const char* name_;
+  const KernelRegistration* table_;
+  size_t count_;
+};
+
+const Backend& reference_backend();
+const Backend& portable_backend();
+
+// The built-in backend called `name`, or nullptr.
+const Backend* find_builtin_backend(std::string_view name);
+// Names of the built-in backends, in default order.
+std::vector<std::string> builtin_backend_names();
+
+}  // namespace gramlite::runtime
