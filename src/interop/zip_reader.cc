@@ -215,14 +215,9 @@ bool looks_like_zip(const uint8_t* bytes, size_t size) {
   return signature == kLocalHeaderSignature || signature == kEndSignature;
 }
 
-Result<Buffer> read_whole_file(const std::string& path) {
-  Result<Buffer> bytes = read_regular_file(path);
-  // A missing file stays kIoError here, as these readers have always reported it (exit 3 either way).
-  if (!bytes.ok() && bytes.status().code() == StatusCode::kNotFound) {
-    return Status(StatusCode::kIoError, bytes.status().message());
-  }
-  return bytes;
-}
+// A missing file (or one that is not a regular file) is kNotFound, exit 3 like every missing input;
+// kIoError (exit 1) is left for reads that fail on an existing file.
+Result<Buffer> read_whole_file(const std::string& path) { return read_regular_file(path); }
 
 Result<ZipArchive> ZipArchive::open(Buffer bytes, std::string display_name) {
   EndRecord end;

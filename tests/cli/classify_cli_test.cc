@@ -72,7 +72,8 @@ TEST_F(ClassifyCliTest, RunFailuresAreOneLineEachWithTheContractsExitCode) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_EQ(line_count(r.output), 2) << "one result, one error: " << r.output;
   EXPECT_NE(r.output.find("good.png: c"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("gramlite: error: image '" + path("missing.png")), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gramlite: error: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(path("missing.png") + "': No such file"), std::string::npos) << r.output;
 }
 
 TEST_F(ClassifyCliTest, UnknownArchitectureIsABadArgument) {

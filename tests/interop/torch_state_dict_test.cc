@@ -125,10 +125,10 @@ TEST(TorchDType, HalfAndBfloat16ConvertExactly) {
   EXPECT_FALSE(dtype_of_storage_class("torch.QInt8Storage"));
 }
 
-TEST(TorchStateDictHandmade, MissingFileIsAnIoError) {
+TEST(TorchStateDictHandmade, MissingFileIsNotFound) {
   Result<StateDict> state = read_torch_state_dict("/nonexistent/weights.pth");
   ASSERT_FALSE(state.ok());
-  EXPECT_EQ(state.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(state.status().code(), StatusCode::kNotFound);
 }
 
 // A FIFO used to block; a directory said "cannot allocate 9223372036854775807 bytes" (ftell of a
@@ -140,11 +140,11 @@ TEST(TorchStateDictHandmade, FifoDirectoryAndDevicesAreRefused) {
   Result<StateDict> state = internal_error("not run");
   ASSERT_TRUE(gramlite::testing::returns_within(fifo, [&] { state = read_torch_state_dict(fifo); }))
       << "read_torch_state_dict blocked on a FIFO";
-  EXPECT_EQ(state.status().code(), StatusCode::kIoError);  // exit 3, as a missing .pth
+  EXPECT_EQ(state.status().code(), StatusCode::kNotFound);  // exit 3, as a missing .pth
   EXPECT_NE(state.status().message().find("'" + fifo + "' is not a regular file (a FIFO)"), std::string::npos)
       << state.status().message();
   Result<StateDict> folder = read_torch_state_dict(dir.path());
-  EXPECT_EQ(folder.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(folder.status().code(), StatusCode::kNotFound);
   EXPECT_NE(folder.status().message().find("not a regular file (a directory)"), std::string::npos)
       << folder.status().message();
   Result<StateDict> zero = read_torch_state_dict("/dev/zero");

@@ -231,7 +231,7 @@ TEST(TorchvisionImport, WrongArchitectureNamesTheClassifierKey) {
 TEST(TorchvisionImport, MissingFileIsReported) {
   Result<ir::Graph> imported = import_torchvision("/nonexistent/model.pth", "resnet50");
   ASSERT_FALSE(imported.ok());
-  EXPECT_EQ(imported.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(imported.status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace

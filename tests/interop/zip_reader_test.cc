@@ -143,7 +143,7 @@ TEST(ZipReader, Crc32MatchesKnownValue) {
 TEST(ZipReader, OpenFileReportsMissingFile) {
   Result<ZipArchive> archive = ZipArchive::open_file("/nonexistent/dir/weights.pt");
   ASSERT_FALSE(archive.ok());
-  EXPECT_EQ(archive.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(archive.status().code(), StatusCode::kNotFound);
   EXPECT_NE(archive.status().message().find("/nonexistent/dir/weights.pt"), std::string::npos);
 }
 
