@@ -231,6 +231,12 @@ Result<TileDatasetSummary> write_tile_dataset(const TileDatasetOptions& options,
   }
   // Whatever goes wrong from here on (an error, an exception, an interrupt), the temporary
   // folder goes too (base/atomic_file.h).
+  // Missing parent folders are created, as before the writes became atomic.
+  if (const fs::path parent = fs::path(out_dir).parent_path(); !parent.empty()) {
+    std::error_code parent_error;
+    fs::create_directories(parent, parent_error);
+    if (parent_error) return io_error("cannot create '", parent.string(), "': ", parent_error.message());
+  }
   GRAMLITE_ASSIGN_OR_RETURN(PendingFolder folder, PendingFolder::create(out_dir.string()));
   const fs::path partial = folder.temp_path();
   const int class_count = static_cast<int>(plan.classes.size());

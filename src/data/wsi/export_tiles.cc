@@ -52,6 +52,12 @@ Result<ExportSummary> export_tiles(const std::string& slide_path, const std::str
   if (final_dir.empty() || final_dir.filename() == "." || final_dir.filename() == "..") {
     return invalid_argument("output '", out_dir, "' does not name a folder to create");
   }
+  // Missing parent folders are created, as before the writes became atomic.
+  if (const fs::path parent = fs::path(final_dir).parent_path(); !parent.empty()) {
+    std::error_code parent_error;
+    fs::create_directories(parent, parent_error);
+    if (parent_error) return io_error("cannot create '", parent.string(), "': ", parent_error.message());
+  }
   GRAMLITE_ASSIGN_OR_RETURN(PendingFolder folder, PendingFolder::create(final_dir.string()));
   const fs::path temp_dir = folder.temp_path();
 
