@@ -11,7 +11,7 @@
 
 #include "gramlite/base/buffer.h"
 #include "gramlite/base/status.h"
-#include "format/byte_span.h"
+#include "gramlite/base/byte_span.h"
 #include "gramlite/format/header.h"
 #include "gramlite/ir/graph.h"
 
