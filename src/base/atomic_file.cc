@@ -106,10 +106,8 @@ Status publish(const std::string& temp_path, const std::string& path) {
   return Status::Ok();
 }
 
-void remove_path(const std::string& path) {
-  std::error_code ignored;
-  fs::remove_all(path, ignored);
-}
+// The interrupt path may be removing the same folder at the same moment (base/temp_paths.h).
+void remove_path(const std::string& path) { remove_tree(path); }
 
 }  // namespace
 

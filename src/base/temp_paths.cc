@@ -75,12 +75,17 @@ void remove_registered_temp_paths() {
   // From here on no writer creates anything under a temporary path, so one removal suffices;
   // the retries only cover a file system that reports a transient failure.
   std::lock_guard<std::mutex> lock(registry_mutex());
-  for (const auto& entry : registry()) {
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      std::error_code ec;
-      std::filesystem::remove_all(entry.first, ec);
-      if (!std::filesystem::exists(entry.first, ec)) break;
-    }
+  for (const auto& entry : registry()) remove_tree(entry.first);
+}
+
+void remove_tree(const std::string& path) {
+  // Each pass removes what it can; an entry removed by someone else makes remove_all stop early
+  // with ENOENT, so look again. A tree that truly resists (permissions) ends after the passes.
+  for (int attempt = 0; attempt < 64; ++attempt) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    const auto status = std::filesystem::symlink_status(path, ec);
+    if (ec ? ec == std::errc::no_such_file_or_directory : !std::filesystem::exists(status)) return;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -140,8 +141,11 @@ void on_interrupt(std::function<void()> cleanup) {
 // reading the pipe does the cleanup in a normal context. A handler, not a blocked-signal mask:
 // libraries start threads before main (OpenBLAS does), and those would still get the signal.
 static int interrupt_pipe[2] = {-1, -1};
+static std::atomic<bool> interrupt_received{false};  // lock-free, so safe to set in the handler
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 static void forward_signal(int signal_number) {
+  interrupt_received.store(true);
   const auto byte = static_cast<unsigned char>(signal_number);
   [[maybe_unused]] const ssize_t written = ::write(interrupt_pipe[1], &byte, 1);
 }
@@ -172,6 +176,13 @@ void install_interrupt_handling() {
     action.sa_flags = SA_RESTART;
     sigaction(signal_number, &action, nullptr);
   }
+}
+
+void wait_if_interrupted() {
+  if (!interrupt_received.load()) return;
+  // The cleanup thread exits the process with 128 + the signal once the temporaries are gone;
+  // returning from main now would race it with another exit code and half-removed files.
+  for (;;) ::pause();
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }

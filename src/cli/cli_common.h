@@ -28,6 +28,8 @@ bool stderr_is_terminal();
 // prints one line and exits with 128 + the signal number.
 void install_interrupt_handling();
 void on_interrupt(std::function<void()> cleanup);
+// Called by main before it returns: while an interrupt's cleanup runs, main must not exit first.
+void wait_if_interrupted();
 
 // Flag checks with short messages ("must be a positive number, got -1"); CLI11's PositiveNumber
 // and NonNegativeNumber print their upper bound, DBL_MAX, as a 300-digit number, and let "inf" in.

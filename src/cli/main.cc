@@ -38,10 +38,7 @@ std::string unknown_command(CLI::App& app, int argc, char** argv) {
   return "";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  gramlite::cli::install_interrupt_handling();  // Ctrl-C removes temporary files (cli_common.h)
+int run_command_line(int argc, char** argv) {
   CLI::App app{"gramlite: Gram-stain CNN models: synthetic data, slides, model zoo, import, inspect, run, benchmark", "gramlite"};
   app.require_subcommand(1);
   app.set_version_flag("--version", gramlite::cli::kVersionString);
@@ -82,5 +79,14 @@ int main(int argc, char** argv) {
     std::cerr << "gramlite: error: internal error: " << e.what() << "\n";
     return 1;
   }
+  return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gramlite::cli::install_interrupt_handling();  // Ctrl-C removes temporary files (cli_common.h)
+  const int exit_code = run_command_line(argc, argv);
+  gramlite::cli::wait_if_interrupted();
   return exit_code;
 }

@@ -56,6 +56,12 @@ Status write_under_temp_lock(const std::string& path, Fn&& write) {
   return write();
 }
 
+// Removes `path` recursively, best effort, until it is gone. Unlike one std::filesystem::remove_all
+// it finishes when another thread removes the same tree at the same time (the interrupt path and
+// a writer's own RAII cleanup do): an entry vanishing under it is not a failure, only a reason to
+// look again.
+void remove_tree(const std::string& path);
+
 // Waits until no TempWriteLock is held, refuses every later one (for good: the process is about
 // to exit), then removes (recursively, best effort) every path registered now. Thread-safe; meant
 // for a signal-handling thread (not for an async signal handler: it allocates and locks). It must
