@@ -1,8 +1,8 @@
-# Fails if the portable core (base, ir, format, runtime, zoo) includes a heavy dependency.
+# Fails if the portable core (base, ir, format, runtime, zoo, compress) includes a heavy dependency.
 # Run as: cmake -DSOURCE_DIR=... -P check_module_boundaries.cmake
 set(forbidden "torch/" "ATen/" "c10/" "opencv2/" "openslide" "CLI/" "nlohmann/")
 set(violations "")
-foreach(module base ir format runtime zoo)
+foreach(module base ir format runtime zoo compress)
   file(GLOB_RECURSE files "${SOURCE_DIR}/src/${module}/*.h" "${SOURCE_DIR}/src/${module}/*.cc"
        "${SOURCE_DIR}/include/gramlite/${module}/*.h")
   foreach(file ${files})

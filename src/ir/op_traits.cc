@@ -56,6 +56,8 @@ constexpr std::array<OpTraits, static_cast<size_t>(OpKind::kCount)> kTraits = {{
   {K::kDropout,       "Dropout",       1,  1,    kNoConst,  attrs<DropoutAttrs>,             false, A::kNone,         true,  0,                 0,                 C::kPassThrough},
   {K::kSoftmax,       "Softmax",       1,  1,    kNoConst,  attrs<SoftmaxAttrs>,             false, A::kNone,         false, 0,                 0,                 C::kOpaque},
   {K::kPad,           "Pad",           1,  1,    kNoConst,  attrs<PadAttrs>,                 false, A::kNone,         false, 0,                 0,                 C::kPassThrough},
+  {K::kQuantize,      "Quantize",      1,  1,    kNoConst,  attrs<std::monostate>,           false, A::kNone,         false, 0,                 0,                 C::kPassThrough},
+  {K::kDequantize,    "Dequantize",    1,  1,    kNoConst,  attrs<std::monostate>,           false, A::kNone,         false, 0,                 0,                 C::kPassThrough},
 }};
 // clang-format on
 

@@ -301,6 +301,9 @@ Result<std::vector<Shape>> infer_unchecked(const Node& node, const std::vector<S
       }
       return std::vector<Shape>{out};
     }
+    case OpKind::kQuantize:
+    case OpKind::kDequantize:
+      return std::vector<Shape>{in[0]};
     case OpKind::kCount:
       break;
   }

@@ -100,6 +100,8 @@ Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
       case OpKind::kReshape:
       case OpKind::kDropout:
       case OpKind::kPad:
+      case OpKind::kQuantize:
+      case OpKind::kDequantize:
         break;
       case OpKind::kCount:
         return invalid_argument("node '", node.name, "': invalid op kind");

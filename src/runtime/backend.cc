@@ -18,7 +18,7 @@ Result<std::unique_ptr<Kernel>> TableBackend::create_kernel(const KernelContext&
   if (registration == nullptr) {
     return unsupported(name_, " has no ", ir::op_kind_name(context.node.kind), " kernel for ", ir::dtype_name(dtype));
   }
-  if (registration->dtype == ir::DType::kFloat32) {
+  if (registration->dtype == ir::DType::kFloat32 && !registration->factory_checks_dtypes) {
     for (const std::vector<TensorDesc>* list : {&context.inputs, &context.outputs}) {
       for (const TensorDesc& desc : *list) {
         if (!desc.present) continue;

@@ -309,6 +309,7 @@ Status Session::reshape(int64_t batch) {
   }
 
   steps_ = std::move(steps);
+  if (options_.node_observer) tensor_shapes_ = shapes;
   if (options_.profile) node_seconds_.assign(steps_.size(), 0.0);  // run() then only writes
   arena_bytes_ = plan.arena_size;
   batch_ = batch;
@@ -329,6 +330,18 @@ Status Session::run(const std::vector<const float*>& inputs, const std::vector<f
       const auto start = std::chrono::steady_clock::now();
       step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
       node_seconds_[s] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    }
+  } else if (options_.node_observer) {
+    for (size_t s = 0; s < steps_.size(); ++s) {
+      const Step& step = steps_[s];
+      step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+      const ir::Node& node = graph_->nodes[s];
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        // A view's output is its input's memory.
+        const void* data = step.outputs[o] != nullptr ? step.outputs[o] : step.inputs.empty() ? nullptr : step.inputs[0];
+        const ir::TensorId id = node.outputs[o];
+        options_.node_observer({s, id, graph_->tensor(id).dtype, &tensor_shapes_[static_cast<size_t>(id)], data});
+      }
     }
   } else {
     for (const Step& step : steps_) {

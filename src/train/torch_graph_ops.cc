@@ -159,6 +159,11 @@ std::vector<at::Tensor> run_node(const ir::Node& node, const std::vector<at::Ten
     case OpKind::kDropout: y = dropout(node, in[0], training, generator); break;
     case OpKind::kSoftmax: y = at::softmax(in[0], node.attr<ir::SoftmaxAttrs>().axis); break;
     case OpKind::kPad: y = pad(node, in[0]); break;
+    case OpKind::kQuantize:
+    case OpKind::kDequantize:
+      throw std::runtime_error("node '" + node.name + "' (" + ir::op_kind_name(node.kind) +
+                               "): an int8 graph cannot be trained; train the float model, then quantize it "
+                               "(gramlite quantize, or --qat for quantization-aware training)");
     case OpKind::kCount: throw std::runtime_error("invalid op kind");
   }
   return {apply_activation(y, node.fused_activation)};

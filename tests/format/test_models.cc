@@ -51,7 +51,7 @@ constexpr int64_t N = ir::kDynamicDim;
 }  // namespace
 
 ir::Graph make_every_op_graph() {
-  static_assert(static_cast<int>(OpKind::kCount) == 19, "a new op kind: add it to make_every_op_graph");
+  static_assert(static_cast<int>(OpKind::kCount) == 21, "a new op kind: add it to make_every_op_graph");
   ir::Graph g;
   const TensorId x = g.add_value("input \xc3\xa9", {N, 3, 8, 8});  // a UTF-8 name survives too
   g.inputs = {x};
@@ -126,7 +126,11 @@ ir::Graph make_every_op_graph() {
   const TensorId reshaped =
       add_node(g, "reshape", OpKind::kReshape, {drop}, {N, 2, 2}, ir::ReshapeAttrs{{0, 2, -1}});
   const TensorId probs = add_node(g, "softmax", OpKind::kSoftmax, {reshaped}, {N, 2, 2}, ir::SoftmaxAttrs{1});
-  g.outputs = {probs};
+  const TensorId quantized = add_node(g, "quantize", OpKind::kQuantize, {probs}, {N, 2, 2});
+  g.tensor(quantized).dtype = DType::kInt8;
+  g.tensor(quantized).quant = {{1.0f / 255.0f}, {-128}, -1};
+  const TensorId dequantized = add_node(g, "dequantize", OpKind::kDequantize, {quantized}, {N, 2, 2});
+  g.outputs = {dequantized};
 
   // Constants no node reads, to cover every dtype, per-channel quantization and a compressed
   // encoding whose byte count is not the dense one.

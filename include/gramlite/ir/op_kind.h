@@ -29,7 +29,9 @@ enum class OpKind : uint16_t {
   kDropout = 16,       // identity at inference
   kSoftmax = 17,
   kPad = 18,           // constant padding
-  kCount = 19,
+  kQuantize = 19,      // float32 -> int8 with the output tensor's per-tensor scale / zero point
+  kDequantize = 20,    // int8 -> float32 with the input tensor's scale / zero point
+  kCount = 21,
 };
 // Adding an op kind is a deliberate act. The compiler then stops at every place that must know it:
 // its row in ir/op_traits.cc (static_assert), the switches without `default:` in
@@ -37,7 +39,7 @@ enum class OpKind : uint16_t {
 // reference kernel table in runtime/reference/registry.cc (static_assert). By hand: this count, the
 // kernel itself, the ONNX importer's mapping if ONNX has the op, docs/model-format.md's op table and
 // the format round-trip test that uses every op.
-static_assert(static_cast<int>(OpKind::kCount) == 19, "op kinds are append-only: see the comment above");
+static_assert(static_cast<int>(OpKind::kCount) == 21, "op kinds are append-only: see the comment above");
 
 // The activations that can be fused into a producing op (those whose op-traits row says
 // can_fuse_activation: Conv2d, Linear, Add, BatchNorm).

@@ -31,11 +31,14 @@ class Backend {
 
 // One kernel of a table: it runs `kind` when input 0 (or output 0 for a node without inputs) has
 // `dtype`. Float kernels also need every other tensor of the node to be dense float32; that is
-// checked by TableBackend before the factory runs.
+// checked by TableBackend before the factory runs, unless the registration says the factory checks
+// dtypes itself (a kernel that converts, Quantize; every int8 kernel, whose weights, bias and
+// outputs have dtypes of their own).
 struct KernelRegistration {
   ir::OpKind kind;
   ir::DType dtype;
   KernelFactory factory;
+  bool factory_checks_dtypes = false;
 };
 
 class TableBackend final : public Backend {

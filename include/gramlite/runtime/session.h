@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,15 @@
 
 namespace gramlite::runtime {
 
+// One node's output as a SessionOptions::node_observer sees it, right after the node ran.
+struct NodeOutput {
+  size_t node = 0;                   // index in graph().nodes
+  ir::TensorId tensor = ir::kNoTensor;
+  ir::DType dtype = ir::DType::kFloat32;
+  const ir::Shape* shape = nullptr;  // concrete for the planned batch
+  const void* data = nullptr;        // valid only during the call (the arena is reused)
+};
+
 struct SessionOptions {
   ThreadPool* pool = nullptr;  // borrowed; nullptr runs everything on the caller's thread
   bool optimize = true;        // run ir::optimize_for_inference on a private copy of the graph
@@ -51,6 +61,10 @@ struct SessionOptions {
   std::vector<const Backend*> extra_backends = {};
   // Time every node in run() (node_seconds()); off keeps the run loop free of clock reads.
   bool profile = false;
+  // Called after each node runs, in node order, with its output while that memory still holds it:
+  // calibration and per-layer error reports read every activation this way. Empty by default, and
+  // run() then makes no calls.
+  std::function<void(const NodeOutput&)> node_observer = {};
 };
 
 // Which backend and kernel run a node.
@@ -120,6 +134,7 @@ class Session {
 
  private:
   struct Step;
+  std::vector<ir::Shape> tensor_shapes_;  // per tensor, for node_observer
   struct InputPatch;
   struct AlignedFree {
     void operator()(void* memory) const;

@@ -8,6 +8,7 @@
 #include "runtime/reference/concat.h"
 #include "runtime/reference/conv2d.h"
 #include "runtime/reference/global_avg_pool.h"
+#include "runtime/reference/int8/quantize.h"
 #include "runtime/reference/linear.h"
 #include "runtime/reference/max_pool.h"
 #include "runtime/reference/pad.h"
@@ -40,10 +41,14 @@ constexpr KernelRegistration kReferenceKernels[] = {
     {OpKind::kDropout, DType::kFloat32, reference::create_view_kernel},
     {OpKind::kSoftmax, DType::kFloat32, reference::create_softmax_kernel},
     {OpKind::kPad, DType::kFloat32, reference::create_pad_kernel},
+    {OpKind::kQuantize, DType::kFloat32, reference::create_quantize_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kDequantize, DType::kInt8, reference::create_dequantize_kernel},
 };
 
+// Dequantize reads int8 by definition; every other op kind must run in float32 here.
 constexpr bool every_op_has_a_float_kernel() {
   for (int kind = 0; kind < static_cast<int>(OpKind::kCount); ++kind) {
+    if (kind == static_cast<int>(OpKind::kDequantize)) continue;
     bool found = false;
     for (const KernelRegistration& registration : kReferenceKernels) {
       found = found || (static_cast<int>(registration.kind) == kind && registration.dtype == DType::kFloat32);

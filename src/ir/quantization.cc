@@ -1,0 +1,94 @@
+#include "gramlite/ir/quantization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace gramlite::ir {
+
+AffineQuant choose_activation_quant(float min, float max) {
+  if (!std::isfinite(min) || !std::isfinite(max) || min > max) return {};
+  min = std::min(min, 0.0f);
+  max = std::max(max, 0.0f);
+  const double range = static_cast<double>(max) - static_cast<double>(min);
+  if (!(range > 0.0)) return {};
+  const double scale = range / static_cast<double>(kInt8Max - kInt8Min);
+  // The zero point that puts `min` at -128, rounded: real 0 is then exactly representable.
+  const double ideal = static_cast<double>(kInt8Min) - static_cast<double>(min) / scale;
+  const auto zero_point = static_cast<int32_t>(std::clamp(std::nearbyint(ideal), double{kInt8Min}, double{kInt8Max}));
+  const auto float_scale = static_cast<float>(scale);
+  if (!(float_scale > 0.0f) || !std::isfinite(float_scale)) return {};
+  return {float_scale, zero_point};
+}
+
+float choose_weight_scale(float max_abs, int bits) {
+  const int levels = (1 << (std::clamp(bits, 2, 8) - 1)) - 1;
+  if (!std::isfinite(max_abs) || !(max_abs > 0.0f)) return 1.0f;
+  const float scale = max_abs / static_cast<float>(levels);
+  return scale > 0.0f ? scale : std::numeric_limits<float>::min();
+}
+
+int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  if (std::isnan(x)) return std::clamp(zero_point, qmin, qmax);
+  // nearbyint rounds ties to even in the default rounding mode (the one a program starts with).
+  const double q = std::nearbyint(static_cast<double>(x) / static_cast<double>(scale)) + zero_point;
+  return static_cast<int32_t>(std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax)));
+}
+
+FixedPointMultiplier quantize_multiplier(double real_multiplier) {
+  if (!(real_multiplier > 0.0) || !std::isfinite(real_multiplier)) return {};
+  int exponent = 0;
+  const double fraction = std::frexp(real_multiplier, &exponent);  // in [0.5, 1)
+  auto q = static_cast<int64_t>(std::llround(fraction * static_cast<double>(1LL << 31)));
+  if (q == (1LL << 31)) {  // rounding carried into the next power of two
+    q /= 2;
+    ++exponent;
+  }
+  if (exponent < -31) return {};
+  if (exponent > 30) return {std::numeric_limits<int32_t>::max(), 30};  // saturates anyway
+  return {static_cast<int32_t>(q), exponent};
+}
+
+namespace {
+
+// gemmlowp's SaturatingRoundingDoublingHighMul: round(a * b / 2^31), the one overflow saturated.
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
+  const int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+  const int64_t nudge = product >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+  return static_cast<int32_t>((product + nudge) / (1LL << 31));
+}
+
+// gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero.
+int32_t rounding_divide_by_power_of_two(int32_t x, int exponent) {
+  if (exponent <= 0) return x;
+  const int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+}  // namespace
+
+int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m) {
+  if (m.multiplier == 0) return 0;
+  const int left_shift = m.shift > 0 ? m.shift : 0;
+  const int right_shift = m.shift > 0 ? 0 : -m.shift;
+  // Shift left in 64 bits and saturate, so a large multiplier cannot wrap around.
+  const int64_t shifted = static_cast<int64_t>(value) * (int64_t{1} << left_shift);
+  const auto saturated = static_cast<int32_t>(std::clamp<int64_t>(shifted, std::numeric_limits<int32_t>::min(),
+                                                                   std::numeric_limits<int32_t>::max()));
+  return rounding_divide_by_power_of_two(saturating_rounding_doubling_high_mul(saturated, m.multiplier),
+                                         right_shift > 31 ? 31 : right_shift);
+}
+
+Int8Clamp clamp_for_relu(const AffineQuant& out) {
+  return {std::clamp(quantize_value(0.0f, out.scale, out.zero_point), kInt8Min, kInt8Max), kInt8Max};
+}
+
+Int8Clamp clamp_for_relu6(const AffineQuant& out) {
+  return {std::clamp(quantize_value(0.0f, out.scale, out.zero_point), kInt8Min, kInt8Max),
+          quantize_value(6.0f, out.scale, out.zero_point)};
+}
+
+}  // namespace gramlite::ir
