@@ -8,6 +8,8 @@
 #include "runtime/reference/concat.h"
 #include "runtime/reference/conv2d.h"
 #include "runtime/reference/global_avg_pool.h"
+#include "runtime/reference/int8/conv2d.h"
+#include "runtime/reference/int8/linear.h"
 #include "runtime/reference/int8/quantize.h"
 #include "runtime/reference/linear.h"
 #include "runtime/reference/max_pool.h"
@@ -43,6 +45,10 @@ constexpr KernelRegistration kReferenceKernels[] = {
     {OpKind::kPad, DType::kFloat32, reference::create_pad_kernel},
     {OpKind::kQuantize, DType::kFloat32, reference::create_quantize_kernel, /*factory_checks_dtypes=*/true},
     {OpKind::kDequantize, DType::kInt8, reference::create_dequantize_kernel},
+    // int8 kernels (src/runtime/reference/int8/): each factory checks every tensor's dtype and
+    // quantization parameters itself.
+    {OpKind::kConv2d, DType::kInt8, reference::create_conv2d_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kLinear, DType::kInt8, reference::create_linear_s8_kernel, /*factory_checks_dtypes=*/true},
 };
 
 // Dequantize reads int8 by definition; every other op kind must run in float32 here.
