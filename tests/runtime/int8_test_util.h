@@ -185,4 +185,28 @@ inline Lsb compare_lsb(const std::vector<int8_t>& actual, const std::vector<int8
   return r;
 }
 
+// An int8 activation fed to a node: data and params.
+struct Int8Input {
+  std::vector<int8_t> data;
+  ir::AffineQuant quant;
+};
+
+// Runs node 0 of the float twin of `g` on the dequantized inputs: the real-valued oracle.
+inline std::vector<float> float_oracle(const ir::Graph& g, const std::vector<Int8Input>& inputs) {
+  std::vector<std::vector<uint8_t>> real;
+  for (const Int8Input& in : inputs) real.push_back(as_bytes(dequantize(in.data, in.quant)));
+  return from_bytes<float>(run_reference_node(float_twin(g), real));
+}
+
+// Runs node 0 of `g` (its output's params already set) and compares it with the float oracle
+// quantized with those params.
+inline Lsb compare_with_float(const ir::Graph& g, const std::vector<Int8Input>& inputs) {
+  const ir::Tensor& out = g.tensor(g.nodes.at(0).outputs.at(0));
+  const ir::AffineQuant y{out.quant.scales.at(0), out.quant.zero_points.at(0)};
+  std::vector<std::vector<uint8_t>> bytes;
+  for (const Int8Input& in : inputs) bytes.push_back(as_bytes(in.data));
+  const std::vector<int8_t> actual = from_bytes<int8_t>(run_reference_node(g, bytes));
+  return compare_lsb(actual, quantize(float_oracle(g, inputs), y));
+}
+
 }  // namespace gramlite::runtime::testing
