@@ -175,6 +175,9 @@ TEST(Int8Session, RunsOnTheDefaultBackendsThroughTheReferenceKernels) {
   auto float_session = Session::create(runnable_float_twin(*graph), plain);
   ASSERT_TRUE(float_session.ok()) << float_session.status().message();
   ASSERT_TRUE((*float_session)->reshape(3).ok());
+  // int8 activations take a byte each in the arena: a quarter of the float twin's, plus the
+  // float input's quantize and the logits.
+  EXPECT_LT(2 * (*reference)->arena_bytes(), (*float_session)->arena_bytes());
   auto real = (*float_session)->run({image});
   ASSERT_TRUE(real.ok());
   double dot = 0, na = 0, nb = 0;
@@ -184,6 +187,22 @@ TEST(Int8Session, RunsOnTheDefaultBackendsThroughTheReferenceKernels) {
     nb += static_cast<double>((*real)[0][i]) * (*real)[0][i];
   }
   EXPECT_GT(dot / std::sqrt(na * nb), 0.98);
+}
+
+// The session returns float32: an int8 graph output (no Dequantize at the end) is refused by
+// name, not copied out at four bytes an element.
+TEST(Int8Session, RefusesAnInt8GraphOutput) {
+  auto g = std::make_shared<ir::Graph>();
+  const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4});
+  g->inputs = {x};
+  const ir::TensorId q = add_int8_value(*g, "q", {}, {0.1f, 0});
+  g->add_node(make_test_node("quantize", K::kQuantize, {x}, q));
+  g->outputs = {q};
+  auto session = Session::create(g);
+  ASSERT_TRUE(session.ok());
+  const Status status = (*session)->reshape(1);
+  EXPECT_EQ(status.code(), StatusCode::kUnsupported);
+  EXPECT_NE(status.message().find("'q'"), std::string::npos) << status.message();
 }
 
 }  // namespace
