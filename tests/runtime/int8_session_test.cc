@@ -9,6 +9,7 @@
 #include <map>
 #include <random>
 
+#include "gramlite/base/thread_pool.h"
 #include "gramlite/runtime/session.h"
 #include "int8_test_util.h"
 
@@ -160,6 +161,17 @@ TEST(Int8Session, RunsOnTheDefaultBackendsThroughTheReferenceKernels) {
   auto expected = (*reference)->run({image});
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ((*logits)[0], (*expected)[0]);  // bit-exact: integer arithmetic either way
+
+  // Threads split the work by index only: the same bytes with a pool of three.
+  ThreadPool pool(3);
+  SessionOptions threaded;
+  threaded.pool = &pool;
+  auto with_pool = Session::create(graph, threaded);
+  ASSERT_TRUE(with_pool.ok());
+  ASSERT_TRUE((*with_pool)->reshape(3).ok());
+  auto pooled = (*with_pool)->run({image});
+  ASSERT_TRUE(pooled.ok());
+  EXPECT_EQ((*pooled)[0], (*logits)[0]);
 
   // Not a constant: the logits vary across images and outputs.
   const std::vector<float>& out = (*logits)[0];
