@@ -42,15 +42,18 @@ inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
 }
 
 // A positive real multiplier as multiplier * 2^(shift - 31), multiplier in [2^30, 2^31).
-// Multipliers below 2^-31 become {0, 0} (everything requantizes to the zero point).
+// Multipliers below 2^-32 become {0, 0} (everything requantizes to the zero point); above 2^31,
+// {INT32_MAX, 30}.
 struct FixedPointMultiplier {
   int32_t multiplier = 0;
   int32_t shift = 0;  // > 0: left shift, < 0: right shift
 };
 FixedPointMultiplier quantize_multiplier(double real_multiplier);
 
-// round(value * real_multiplier) the gemmlowp way: a saturating rounding doubling high multiply,
-// then a rounding (ties away from zero) right shift. Exact integer arithmetic.
+// round(value * real_multiplier) the gemmlowp way: a saturating rounding doubling high multiply
+// (ties up), then a rounding (ties away from zero) right shift. Exact integer arithmetic. A
+// multiplier >= 1 (shift > 0) is applied to the exact 64-bit product and the result saturated to
+// int32 (gemmlowp's left shift of value first would overflow for large values).
 int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m);
 
 // An int32 accumulator (already in units of input scale x weight scale) to int8:
