@@ -43,7 +43,7 @@ inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
 
 // A positive real multiplier as multiplier * 2^(shift - 31), multiplier in [2^30, 2^31).
 // Multipliers below 2^-32 become {0, 0} (everything requantizes to the zero point); from 2^30 up,
-// {INT32_MAX, 30} (about 2^30: any non-zero accumulator saturates either way).
+// {INT32_MAX, 30} (about 2^30: any non-zero accumulator saturates int8 either way).
 struct FixedPointMultiplier {
   int32_t multiplier = 0;
   int32_t shift = 0;  // > 0: left shift, < 0: right shift
