@@ -3,6 +3,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -19,6 +20,36 @@ struct InfoFlags {
 };
 
 const char* output_kind_name(ir::OutputKind kind) { return kind == ir::OutputKind::kLogits ? "logits" : "probabilities"; }
+
+// Per tensor: its scale and zero point; per channel: how many, their range and the axis.
+nlohmann::json quant_json(const ir::QuantSummary& q) {
+  if (q.scale_count == 0) return nullptr;
+  if (!q.per_channel()) return {{"scale", q.scale_min}, {"zero_point", q.zero_point_min}};
+  return {{"axis", q.axis},          {"count", q.scale_count},
+          {"scale_min", q.scale_min}, {"scale_max", q.scale_max},
+          {"zero_point_min", q.zero_point_min}, {"zero_point_max", q.zero_point_max}};
+}
+
+std::string quant_scale_text(const ir::QuantSummary& q) {
+  std::ostringstream text;
+  text << std::setprecision(6);
+  if (q.per_channel()) {
+    text << q.scale_count << " per channel: " << q.scale_min << ".." << q.scale_max;
+  } else {
+    text << q.scale_min;
+  }
+  return text.str();
+}
+
+std::string zero_point_text(const ir::QuantSummary& q) {
+  if (q.zero_point_min == q.zero_point_max) return std::to_string(q.zero_point_min);
+  return std::to_string(q.zero_point_min) + ".." + std::to_string(q.zero_point_max);
+}
+
+std::string node_counts_text(const ir::ModelSummary& summary) {
+  return std::to_string(summary.int8_nodes) + " int8, " + std::to_string(summary.float_nodes) + " float, " +
+         std::to_string(summary.conversion_nodes) + " quantize/dequantize nodes";
+}
 
 void print_json(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary) {
   const ir::ModelMetadata& meta = summary.metadata;
@@ -39,6 +70,19 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
                                                   ? nlohmann::json()
                                                   : nlohmann::json(summary.first_non_finite_tensor)}};
   j["ops"] = summary.op_counts;
+  j["precision"] = ir::model_precision_name(summary.precision);
+  j["nodes_by_precision"] = {{"int8", summary.int8_nodes}, {"float", summary.float_nodes},
+                             {"quantize_dequantize", summary.conversion_nodes}};
+  j["float_nodes"] = summary.float_node_names;
+  j["tensor_dtypes"] = summary.tensors_by_dtype;
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const ir::TensorSummary& t : summary.tensors) {
+    nlohmann::json row = {{"name", t.name}, {"dtype", ir::dtype_name(t.dtype)}, {"shape", t.shape},
+                          {"constant", t.constant}};
+    if (t.quant.scale_count > 0) row["quant"] = quant_json(t.quant);
+    tensors.push_back(row);
+  }
+  j["tensors"] = tensors;
   j["constant_bytes_by_dtype"] = summary.constant_bytes_by_dtype;
   j["preprocessing"] = {{"mean", meta.preprocessing.mean}, {"std", meta.preprocessing.std},
                         {"resize", meta.preprocessing.resize == ir::ResizeMode::kStretch ? "stretch" : "shorter-side-crop"},
@@ -54,6 +98,24 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
   }
   j["layers"] = layers;
   std::cout << j.dump(2) << "\n";
+}
+
+// One row per quantized tensor: dtype, shape, scale(s), zero point(s), axis.
+void print_quantized_tensors(const ir::ModelSummary& summary) {
+  bool header = false;
+  for (const ir::TensorSummary& t : summary.tensors) {
+    if (t.quant.scale_count == 0) continue;
+    if (!header) {
+      std::cout << "\n" << std::left << std::setw(34) << "quantized tensor" << std::setw(7) << "dtype" << std::setw(18)
+                << "shape" << std::setw(36) << "scale" << std::setw(12) << "zero point" << "axis\n";
+      header = true;
+    }
+    const std::string name = t.name.size() > 32 ? t.name.substr(0, 29) + "..." : t.name;
+    std::cout << std::left << std::setw(34) << name << std::setw(7) << ir::dtype_name(t.dtype) << std::setw(18)
+              << ir::shape_to_string(t.shape) << std::setw(36) << quant_scale_text(t.quant) << std::setw(12)
+              << zero_point_text(t.quant) << (t.quant.per_channel() ? std::to_string(t.quant.axis) : "-") << "\n";
+  }
+  std::cout << std::right;
 }
 
 void print_text(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary,
@@ -92,6 +154,23 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
   std::cout << "ops:           " << summary.layers.size() << " nodes:";
   for (const auto& [op, count] : summary.op_counts) std::cout << " " << op << " " << count;
   std::cout << "\n";
+  std::cout << "precision:     " << ir::model_precision_name(summary.precision) << "; " << node_counts_text(summary)
+            << "\n";
+  if (summary.precision == ir::ModelPrecision::kInt8FullInteger) {
+    std::cout << "float nodes:   ";
+    if (summary.float_node_names.empty()) std::cout << "none";
+    for (size_t i = 0; i < summary.float_node_names.size(); ++i) {
+      std::cout << (i ? ", " : "") << summary.float_node_names[i];
+    }
+    std::cout << "\n";
+  }
+  std::cout << "tensors:       ";
+  first = true;
+  for (const auto& [dtype, count] : summary.tensors_by_dtype) {
+    std::cout << (first ? "" : ", ") << dtype << " " << count;
+    first = false;
+  }
+  std::cout << "\n";
   if (no_layers) return;
   std::cout << "\n" << std::left << std::setw(4) << "#" << std::setw(34) << "layer" << std::setw(26) << "op"
             << std::setw(20) << "output" << std::setw(8) << "dtype" << std::right << std::setw(12) << "params"
@@ -113,6 +192,7 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
               << std::setw(8) << layer.weight_dtype << std::right << std::setw(12) << with_thousands(layer.parameters)
               << std::setw(12) << human_count(static_cast<double>(layer.macs)) << std::setw(9) << zeros << "\n";
   }
+  print_quantized_tensors(summary);
 }
 
 int show_info(const InfoFlags& flags) {
