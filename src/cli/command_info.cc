@@ -100,22 +100,27 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
   std::cout << j.dump(2) << "\n";
 }
 
+// `text` left-aligned in `width` columns, and always at least one space after it: a long name or
+// scale range pushes the row right instead of running into the next column.
+std::string column(const std::string& text, size_t width) {
+  return text.size() < width ? text + std::string(width - text.size(), ' ') : text + " ";
+}
+
 // One row per quantized tensor: dtype, shape, scale(s), zero point(s), axis.
 void print_quantized_tensors(const ir::ModelSummary& summary) {
   bool header = false;
   for (const ir::TensorSummary& t : summary.tensors) {
     if (t.quant.scale_count == 0) continue;
     if (!header) {
-      std::cout << "\n" << std::left << std::setw(34) << "quantized tensor" << std::setw(7) << "dtype" << std::setw(18)
-                << "shape" << std::setw(36) << "scale" << std::setw(12) << "zero point" << "axis\n";
+      std::cout << "\n" << column("quantized tensor", 34) << column("dtype", 7) << column("shape", 18)
+                << column("scale", 40) << column("zero point", 12) << "axis\n";
       header = true;
     }
     const std::string name = t.name.size() > 32 ? t.name.substr(0, 29) + "..." : t.name;
-    std::cout << std::left << std::setw(34) << name << std::setw(7) << ir::dtype_name(t.dtype) << std::setw(18)
-              << ir::shape_to_string(t.shape) << std::setw(36) << quant_scale_text(t.quant) << std::setw(12)
-              << zero_point_text(t.quant) << (t.quant.per_channel() ? std::to_string(t.quant.axis) : "-") << "\n";
+    std::cout << column(name, 34) << column(ir::dtype_name(t.dtype), 7) << column(ir::shape_to_string(t.shape), 18)
+              << column(quant_scale_text(t.quant), 40) << column(zero_point_text(t.quant), 12)
+              << (t.quant.per_channel() ? std::to_string(t.quant.axis) : "-") << "\n";
   }
-  std::cout << std::right;
 }
 
 void print_text(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary,
