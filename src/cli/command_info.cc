@@ -219,7 +219,7 @@ int show_info(const InfoFlags& flags) {
 
 void add_info_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<InfoFlags>();
-  CLI::App* cmd = app.add_subcommand("info", "Describe a model file: ops, parameters, MACs, sizes, dtypes, sparsity per layer");
+  CLI::App* cmd = app.add_subcommand("info", "Describe a model file: ops, parameters, MACs, sizes, precision, dtypes, quantization, sparsity per layer");
   cmd->add_option("FILE", flags->path, "Model file")->required();
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->add_flag("--no-layers", flags->no_layers, "Only the summary, not the per-layer table");
