@@ -3,6 +3,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -19,6 +20,36 @@ struct InfoFlags {
 };
 
 const char* output_kind_name(ir::OutputKind kind) { return kind == ir::OutputKind::kLogits ? "logits" : "probabilities"; }
+
+// Per tensor: its scale and zero point; per channel: how many, their range and the axis.
+nlohmann::json quant_json(const ir::QuantSummary& q) {
+  if (q.scale_count == 0) return nullptr;
+  if (!q.per_channel()) return {{"scale", q.scale_min}, {"zero_point", q.zero_point_min}};
+  return {{"axis", q.axis},          {"count", q.scale_count},
+          {"scale_min", q.scale_min}, {"scale_max", q.scale_max},
+          {"zero_point_min", q.zero_point_min}, {"zero_point_max", q.zero_point_max}};
+}
+
+std::string quant_scale_text(const ir::QuantSummary& q) {
+  std::ostringstream text;
+  text << std::setprecision(6);
+  if (q.per_channel()) {
+    text << q.scale_count << " per channel: " << q.scale_min << ".." << q.scale_max;
+  } else {
+    text << q.scale_min;
+  }
+  return text.str();
+}
+
+std::string zero_point_text(const ir::QuantSummary& q) {
+  if (q.zero_point_min == q.zero_point_max) return std::to_string(q.zero_point_min);
+  return std::to_string(q.zero_point_min) + ".." + std::to_string(q.zero_point_max);
+}
+
+std::string node_counts_text(const ir::ModelSummary& summary) {
+  return std::to_string(summary.int8_nodes) + " int8, " + std::to_string(summary.float_nodes) + " float, " +
+         std::to_string(summary.conversion_nodes) + " quantize/dequantize nodes";
+}
 
 void print_json(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary) {
   const ir::ModelMetadata& meta = summary.metadata;
@@ -39,6 +70,19 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
                                                   ? nlohmann::json()
                                                   : nlohmann::json(summary.first_non_finite_tensor)}};
   j["ops"] = summary.op_counts;
+  j["precision"] = ir::model_precision_name(summary.precision);
+  j["nodes_by_precision"] = {{"int8", summary.int8_nodes}, {"float", summary.float_nodes},
+                             {"quantize_dequantize", summary.conversion_nodes}};
+  j["float_nodes"] = summary.float_node_names;
+  j["tensor_dtypes"] = summary.tensors_by_dtype;
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const ir::TensorSummary& t : summary.tensors) {
+    nlohmann::json row = {{"name", t.name}, {"dtype", ir::dtype_name(t.dtype)}, {"shape", t.shape},
+                          {"constant", t.constant}};
+    if (t.quant.scale_count > 0) row["quant"] = quant_json(t.quant);
+    tensors.push_back(row);
+  }
+  j["tensors"] = tensors;
   j["constant_bytes_by_dtype"] = summary.constant_bytes_by_dtype;
   j["preprocessing"] = {{"mean", meta.preprocessing.mean}, {"std", meta.preprocessing.std},
                         {"resize", meta.preprocessing.resize == ir::ResizeMode::kStretch ? "stretch" : "shorter-side-crop"},
@@ -54,6 +98,29 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
   }
   j["layers"] = layers;
   std::cout << j.dump(2) << "\n";
+}
+
+// `text` left-aligned in `width` columns, and always at least one space after it: a long name or
+// scale range pushes the row right instead of running into the next column.
+std::string column(const std::string& text, size_t width) {
+  return text.size() < width ? text + std::string(width - text.size(), ' ') : text + " ";
+}
+
+// One row per quantized tensor: dtype, shape, scale(s), zero point(s), axis.
+void print_quantized_tensors(const ir::ModelSummary& summary) {
+  bool header = false;
+  for (const ir::TensorSummary& t : summary.tensors) {
+    if (t.quant.scale_count == 0) continue;
+    if (!header) {
+      std::cout << "\n" << column("quantized tensor", 34) << column("dtype", 7) << column("shape", 18)
+                << column("scale", 40) << column("zero point", 12) << "axis\n";
+      header = true;
+    }
+    const std::string name = t.name.size() > 32 ? t.name.substr(0, 29) + "..." : t.name;
+    std::cout << column(name, 34) << column(ir::dtype_name(t.dtype), 7) << column(ir::shape_to_string(t.shape), 18)
+              << column(quant_scale_text(t.quant), 40) << column(zero_point_text(t.quant), 12)
+              << (t.quant.per_channel() ? std::to_string(t.quant.axis) : "-") << "\n";
+  }
 }
 
 void print_text(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary,
@@ -92,6 +159,23 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
   std::cout << "ops:           " << summary.layers.size() << " nodes:";
   for (const auto& [op, count] : summary.op_counts) std::cout << " " << op << " " << count;
   std::cout << "\n";
+  std::cout << "precision:     " << ir::model_precision_name(summary.precision) << "; " << node_counts_text(summary)
+            << "\n";
+  if (summary.precision == ir::ModelPrecision::kInt8FullInteger) {
+    std::cout << "float nodes:   ";
+    if (summary.float_node_names.empty()) std::cout << "none";
+    for (size_t i = 0; i < summary.float_node_names.size(); ++i) {
+      std::cout << (i ? ", " : "") << summary.float_node_names[i];
+    }
+    std::cout << "\n";
+  }
+  std::cout << "tensors:       ";
+  first = true;
+  for (const auto& [dtype, count] : summary.tensors_by_dtype) {
+    std::cout << (first ? "" : ", ") << dtype << " " << count;
+    first = false;
+  }
+  std::cout << "\n";
   if (no_layers) return;
   std::cout << "\n" << std::left << std::setw(4) << "#" << std::setw(34) << "layer" << std::setw(26) << "op"
             << std::setw(20) << "output" << std::setw(8) << "dtype" << std::right << std::setw(12) << "params"
@@ -113,6 +197,7 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
               << std::setw(8) << layer.weight_dtype << std::right << std::setw(12) << with_thousands(layer.parameters)
               << std::setw(12) << human_count(static_cast<double>(layer.macs)) << std::setw(9) << zeros << "\n";
   }
+  print_quantized_tensors(summary);
 }
 
 int show_info(const InfoFlags& flags) {
@@ -134,7 +219,7 @@ int show_info(const InfoFlags& flags) {
 
 void add_info_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<InfoFlags>();
-  CLI::App* cmd = app.add_subcommand("info", "Describe a model file: ops, parameters, MACs, sizes, dtypes, sparsity per layer");
+  CLI::App* cmd = app.add_subcommand("info", "Describe a model file: ops, parameters, MACs, sizes, precision, dtypes, quantization, sparsity per layer");
   cmd->add_option("FILE", flags->path, "Model file")->required();
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->add_flag("--no-layers", flags->no_layers, "Only the summary, not the per-layer table");

@@ -1,5 +1,6 @@
 #include "gramlite/ir/model_summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -30,7 +31,66 @@ std::string op_label(const Node& node) {
 }
 
 
+bool is_conversion(OpKind kind) { return kind == OpKind::kQuantize || kind == OpKind::kDequantize; }
+
+bool is_float(DType dtype) { return dtype == DType::kFloat32 || dtype == DType::kFloat16; }
+
 }  // namespace
+
+const char* model_precision_name(ModelPrecision precision) {
+  switch (precision) {
+    case ModelPrecision::kFloat32: return "float32";
+    case ModelPrecision::kFloat16Weights: return "float16 weights";
+    case ModelPrecision::kInt8Dynamic: return "int8 weights, float activations (dynamic)";
+    case ModelPrecision::kInt8FullInteger: return "int8 (full integer)";
+  }
+  return "unknown";
+}
+
+ModelPrecision model_precision(const Graph& graph) {
+  bool int8_constant = false;
+  bool fp16_constant = false;
+  for (const Tensor& t : graph.tensors) {
+    if (t.is_constant()) {
+      int8_constant |= t.dtype == DType::kInt8;
+      fp16_constant |= t.dtype == DType::kFloat16;
+    } else if (t.dtype == DType::kInt8) {
+      return ModelPrecision::kInt8FullInteger;
+    }
+  }
+  if (int8_constant) return ModelPrecision::kInt8Dynamic;
+  return fp16_constant ? ModelPrecision::kFloat16Weights : ModelPrecision::kFloat32;
+}
+
+QuantSummary summarize_quant(const QuantParams& quant) {
+  QuantSummary q;
+  q.scale_count = quant.scales.size();
+  if (quant.scales.empty()) return q;
+  q.scale_min = q.scale_max = quant.scales[0];
+  for (float s : quant.scales) {
+    q.scale_min = std::fmin(q.scale_min, s);
+    q.scale_max = std::fmax(q.scale_max, s);
+  }
+  if (!quant.zero_points.empty()) {
+    q.zero_point_min = q.zero_point_max = quant.zero_points[0];
+    for (int32_t z : quant.zero_points) {
+      q.zero_point_min = std::min(q.zero_point_min, z);
+      q.zero_point_max = std::max(q.zero_point_max, z);
+    }
+  }
+  if (quant.per_channel()) q.axis = quant.axis;
+  return q;
+}
+
+std::vector<int> float_compute_nodes(const Graph& graph) {
+  std::vector<int> nodes;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    if (is_conversion(node.kind) || node.outputs.empty() || !graph.is_valid_tensor_id(node.outputs[0])) continue;
+    if (is_float(graph.tensor(node.outputs[0]).dtype)) nodes.push_back(static_cast<int>(n));
+  }
+  return nodes;
+}
 
 int64_t count_non_finite(const Tensor& tensor) {
   if (!tensor.is_constant() || tensor.sparsity.encoding != SparsityEncoding::kDense) return 0;
@@ -84,7 +144,22 @@ Result<ModelSummary> summarize_model(const Graph& graph) {
     summary.zero_weights += layer.zero_weights;
     summary.weight_elements += layer.weight_elements;
     ++summary.op_counts[op_kind_name(node.kind)];
+    if (is_conversion(node.kind)) {
+      ++summary.conversion_nodes;
+    } else if (graph.tensor(node.outputs[0]).dtype == DType::kInt8) {
+      ++summary.int8_nodes;
+    } else {
+      ++summary.float_nodes;
+    }
     summary.layers.push_back(std::move(layer));
+  }
+  summary.precision = model_precision(graph);
+  if (summary.precision == ModelPrecision::kInt8FullInteger) {
+    for (int n : float_compute_nodes(graph)) summary.float_node_names.push_back(graph.nodes[static_cast<size_t>(n)].name);
+  }
+  for (const Tensor& t : graph.tensors) {
+    ++summary.tensors_by_dtype[dtype_name(t.dtype)];
+    summary.tensors.push_back({t.name, t.dtype, t.shape, t.is_constant(), summarize_quant(t.quant)});
   }
   for (const Tensor& t : graph.tensors) {
     if (!t.is_constant()) continue;

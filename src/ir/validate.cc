@@ -4,6 +4,7 @@
 #include <queue>
 
 #include "gramlite/ir/op_traits.h"
+#include "gramlite/ir/quantization_check.h"
 #include "gramlite/ir/shape_inference.h"
 
 namespace gramlite::ir {
@@ -35,20 +36,7 @@ Status validate_tensor(const Graph& graph, size_t index) {
   if (static_cast<uint32_t>(t.sparsity.encoding) >= static_cast<uint32_t>(SparsityEncoding::kCount)) {
     return tensor_error("invalid sparsity encoding");
   }
-  if (!t.quant.empty()) {
-    if (!t.quant.zero_points.empty() && t.quant.zero_points.size() != t.quant.scales.size()) {
-      return tensor_error("quantization has different numbers of scales and zero points");
-    }
-    if (t.quant.per_channel()) {
-      if (t.quant.axis < 0 || static_cast<size_t>(t.quant.axis) >= t.shape.size() ||
-          t.shape[static_cast<size_t>(t.quant.axis)] != static_cast<int64_t>(t.quant.scales.size())) {
-        return tensor_error("per-channel quantization axis does not match the shape");
-      }
-    }
-    for (float s : t.quant.scales) {
-      if (!(s > 0.0f)) return tensor_error("quantization scale must be positive");
-    }
-  }
+  // Quantization parameters: validate_quantization (quantization_check.cc), once the nodes are known.
   return Status::Ok();
 }
 
@@ -164,6 +152,9 @@ Status validate(const Graph& graph) {
       return invalid_argument("graph output '", graph.tensor(id).name, "' is never computed");
     }
   }
+  // After the structural checks, so that every index it follows is in range; before shape
+  // inference, so that a corrupt scale is reported as such and not as whatever it breaks later.
+  GRAMLITE_RETURN_IF_ERROR(validate_quantization(graph));
   std::vector<Shape> declared;
   for (TensorId id : graph.inputs) {
     if (graph.tensor(id).shape.empty()) return invalid_argument("graph input '", graph.tensor(id).name, "' has no shape");

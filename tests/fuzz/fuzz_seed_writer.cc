@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gramlite/format/model_file.h"
+#include "quant_test_models.h"
 #include "test_models.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +20,9 @@ int main(int argc, char** argv) {
   } seeds[] = {
       {"seed_tiny_model", gramlite::format::testing::make_tiny_graph()},
       {"seed_every_op_model", gramlite::format::testing::make_every_op_graph()},
+      // Full integer, per docs/quantization.md: mutations of its scales, zero points and int8
+      // data reach ir::validate_quantization.
+      {"seed_int8_model", gramlite::format::testing::make_int8_graph()},
   };
   for (const auto& seed : seeds) {
     const gramlite::Status s = gramlite::format::save_model(seed.graph, folder + "/" + seed.name);

@@ -153,6 +153,7 @@ TEST(Backend, NoBackendAcceptingANodeNamesEveryReason) {
   g->inputs = {x};
   std::vector<int8_t> bytes(8, 1);
   const ir::TensorId w = g->add_constant("q.weight", {2, 4}, ir::DType::kInt8, Buffer::copy_of(bytes.data(), 8));
+  g->tensor(w).quant = {{0.5f}, {0}, -1};  // a valid int8 weight (ir::validate_quantization), no kernel for it
   const ir::TensorId y = g->add_value("y");
   g->add_node(make_test_node("qfc", ir::OpKind::kLinear, {x, w}, y));
   g->outputs = {y};

@@ -1,5 +1,6 @@
 // What `gramlite info` shows about a model, as data: parameter and MAC counts, constant bytes per
-// dtype, sparsity, non-finite weights and one row per layer. The CLI only formats it (text or
+// dtype, sparsity, non-finite weights, one row per layer, and its precision with every tensor's
+// dtype and quantization parameters. The CLI only formats it (text or
 // JSON); a C++ user gets the same figures. Pure IR: no file, no runtime (the file's size and
 // format version come from format::read_file_summary).
 #pragma once
@@ -29,6 +30,43 @@ struct LayerSummary {
   int64_t weight_elements = 0;                // elements of a Conv2d/Linear weight (input 1), else 0
 };
 
+// A model's precision, as `gramlite quantize --mode` names its variants (docs/quantization.md).
+enum class ModelPrecision : uint8_t {
+  kFloat32,          // "float32"
+  kFloat16Weights,   // "float16 weights": fp16 constants, fp32 activations
+  kInt8Dynamic,      // "int8 weights, float activations (dynamic)": int8 constants, no int8 activation
+  kInt8FullInteger,  // "int8 (full integer)": int8 activations (float nodes may remain, listed)
+};
+const char* model_precision_name(ModelPrecision precision);
+// int8 activations (a graph input or node output) -> full integer; else int8 constants -> dynamic;
+// else float16 constants -> float16 weights; else float32.
+ModelPrecision model_precision(const Graph& graph);
+
+// The quantization parameters of one tensor, condensed: per-channel tensors can hold thousands.
+struct QuantSummary {
+  size_t scale_count = 0;  // 0: not quantized
+  float scale_min = 0.0f;
+  float scale_max = 0.0f;
+  int32_t zero_point_min = 0;  // zero points absent in the file count as 0
+  int32_t zero_point_max = 0;
+  int32_t axis = -1;  // per-channel only
+  bool per_channel() const { return scale_count > 1; }
+};
+QuantSummary summarize_quant(const QuantParams& quant);
+
+struct TensorSummary {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  Shape shape;
+  bool constant = false;
+  QuantSummary quant;
+};
+
+// Nodes that compute in float in an int8 graph: neither Quantize nor Dequantize, float output
+// (Softmax, an unfolded BatchNorm, layers kept in float). Node indices, in node order; in a float
+// graph that is every node but the conversions.
+std::vector<int> float_compute_nodes(const Graph& graph);
+
 struct ModelSummary {
   ModelMetadata metadata;
   Shape input_shape;  // of the first graph input
@@ -46,6 +84,14 @@ struct ModelSummary {
   int64_t non_finite_weights = 0;
   std::string first_non_finite_tensor;  // in tensor order; empty when there is none
   std::vector<LayerSummary> layers;     // in node order
+
+  ModelPrecision precision = ModelPrecision::kFloat32;
+  std::map<std::string, int> tensors_by_dtype;  // dtype name -> tensors (constants and activations)
+  std::vector<TensorSummary> tensors;           // every tensor, in tensor order
+  int int8_nodes = 0;                           // output int8, Quantize excluded
+  int float_nodes = 0;                          // output float, Dequantize excluded
+  int conversion_nodes = 0;                     // Quantize and Dequantize
+  std::vector<std::string> float_node_names;    // float_compute_nodes() by name: int8 graphs only
 };
 
 // Errors: the graph has no input, or its costs cannot be computed (a malformed node).
