@@ -34,10 +34,13 @@ struct Case {
 // 1/sqrt(1 + eps)), measures the statistics and overwrites that output in place with the
 // properly normalised values before any later node reads it. (Writing through the observer's
 // pointer is a test-only shortcut: the arena memory is the node's output, not yet read.) Gamma in
-// [0.5, 1.5] and beta in [-0.2, 0.2] are drawn at random.
+// [0.5, 1.5] and beta in [1, 2] are drawn at random. (With beta around 0 half of every ReLU's
+// inputs are cut and the random network is chaotic: one int8 step of noise on its input alone
+// flips the float model's own top-1 on 38-63 % of the images, measured here; with beta in [1, 2]
+// most units work in their linear range, as a trained network's mostly do.)
 void set_batch_norm_statistics(ir::Graph& graph, const std::vector<float>& images, int64_t batch) {
   std::mt19937 rng(3);
-  std::uniform_real_distribution<float> gamma_dist(0.5f, 1.5f), beta_dist(-0.2f, 0.2f);
+  std::uniform_real_distribution<float> gamma_dist(0.5f, 1.5f), beta_dist(1.0f, 2.0f);
   struct Bn {
     std::vector<float> gamma, beta, mean, var;
     float epsilon = 1e-5f;
@@ -155,17 +158,6 @@ void fit_head(ir::Graph& graph, const std::vector<float>& images, int64_t batch)
   ASSERT_TRUE((*session)->reshape(batch).ok());
   ASSERT_TRUE((*session)->run({images}).ok());
   ASSERT_FALSE(sum.empty());
-  {
-    double lo = 1e30, hi = -1e30, sds = 0;
-    for (size_t ch = 0; ch < sum.size(); ++ch) {
-      const double mean = sum[ch] / count;
-      lo = std::min(lo, mean);
-      hi = std::max(hi, mean);
-      sds += std::sqrt(std::max(sq[ch] / count - mean * mean, 0.0));
-    }
-    std::printf("head features: channel means in [%g, %g], mean sd %g = %.2f int8 steps\n", lo, hi, sds / sum.size(),
-                sds / sum.size() / ((hi - lo) / 255));
-  }
   ir::Node& node = graph.nodes[head];
   ir::Tensor& w = graph.tensor(node.inputs[1]);
   std::vector<float> weight = testing::values_of<float>(w);
@@ -222,37 +214,6 @@ TEST_P(ZooInt8, PerChannelAgreesWithFloat) {
   const std::vector<float> calib = testing::zoo_images(model->metadata.preprocessing, c.size, kCalibration, 100);
   const std::vector<float> test = testing::zoo_images(model->metadata.preprocessing, c.size, kTest, 900);
   set_batch_norm_statistics(*model, calib, kCalibration);
-  if (std::getenv("DEBUG_ZOO")) {
-    const std::vector<float> o = run_graph(*model, test, kTest);
-    double d = 0;
-    for (size_t i = 0; i < 10; ++i) d += std::fabs(o[i] - o[10 + i]);
-    std::printf("after BN: logit difference between image 0 and 1: %g\n", d);
-  }
-  if (std::getenv("DEBUG_ZOO")) {
-    const std::vector<float> o = run_graph(*model, test, kTest);
-    double d = 0;
-    for (size_t i = 0; i < 10; ++i) d += std::fabs(o[i] - o[10 + i]);
-    std::printf("before: logit difference between image 0 and 1: %g\n", d);
-    const size_t per = static_cast<size_t>(3 * c.size * c.size);
-    double din = 0;
-    for (size_t i = 0; i < per; ++i) din += std::fabs(test[i] - test[per + i]);
-    std::printf("input difference %g\n", din / per);
-    runtime::SessionOptions so;
-    so.optimize = false;
-    if (std::getenv("DEBUG_REF")) so.backends = {"reference"};
-    auto g = std::make_shared<const ir::Graph>(*model);
-    so.node_observer = [&](const runtime::NodeOutput& out) {
-      const auto* v = static_cast<const float*>(out.data);
-      const size_t n = static_cast<size_t>(ir::element_count(*out.shape)) / 2;
-      double dd = 0, mm = 0;
-      for (size_t i = 0; i < n; ++i) { dd += std::fabs(v[i] - v[n + i]); mm += std::fabs(v[i]); }
-      std::printf("  %s: mean|x| %g, mean|x0-x1| %g\n", g->nodes[out.node].name.c_str(), mm / n, dd / n);
-    };
-    auto sess = runtime::Session::create(g, so);
-    (void)(*sess)->reshape(2);
-    std::vector<float> two(test.begin(), test.begin() + 2 * per);
-    (void)(*sess)->run({two});
-  }
   fit_head(*model, calib, kCalibration);
 
   auto prepared = prepare_for_quantization(*model);
@@ -272,38 +233,25 @@ TEST_P(ZooInt8, PerChannelAgreesWithFloat) {
   ASSERT_TRUE(int8.ok()) << int8.status().message();
   EXPECT_TRUE(float_nodes_in_int8_graph(*int8).empty()) << float_nodes_in_int8_graph(*int8).front();
 
-  if (std::getenv("DEBUG_LAYERS")) {
-    std::map<std::string, std::vector<float>> fl;
-    runtime::SessionOptions so;
-    so.optimize = false;
-    auto pg = std::make_shared<const ir::Graph>(*prepared);
-    so.node_observer = [&](const runtime::NodeOutput& out) {
-      const auto* v = static_cast<const float*>(out.data);
-      fl[pg->tensor(out.tensor).name].assign(v, v + ir::element_count(*out.shape));
-    };
-    auto s1 = runtime::Session::create(pg, so);
-    (void)(*s1)->reshape(8);
-    std::vector<float> eight(test.begin(), test.begin() + static_cast<std::ptrdiff_t>(8 * per_image));
-    (void)(*s1)->run({eight});
-    auto ig = std::make_shared<const ir::Graph>(*int8);
-    runtime::SessionOptions so2;
-    so2.optimize = false;
-    so2.node_observer = [&](const runtime::NodeOutput& out) {
-      const ir::Tensor& t = ig->tensor(out.tensor);
-      if (out.dtype != ir::DType::kInt8 || !fl.count(t.name)) return;
-      const auto* q = static_cast<const int8_t*>(out.data);
-      const auto& f = fl[t.name];
-      double se = 0, ss = 0;
-      for (size_t i = 0; i < f.size(); ++i) {
-        const double d = t.quant.scales[0] * (q[i] - t.quant.zero_points[0]);
-        se += (d - f[i]) * (d - f[i]);
-        ss += f[i] * f[i];
-      }
-      std::printf("  %-40s %-14s sqnr %.1f dB\n", t.name.c_str(), ir::op_kind_name(ig->nodes[out.node].kind), 10 * std::log10(ss / se));
-    };
-    auto s2 = runtime::Session::create(ig, so2);
-    (void)(*s2)->reshape(8);
-    (void)(*s2)->run({eight});
+  {
+    // The float model's own sensitivity, for scale: uniform noise of one int8 input step on the
+    // images, nothing else.
+    const ir::ActivationRange r = ranges->at(model->tensor(model->inputs[0]).name);
+    const float step = ir::choose_activation_quant(r.min, r.max).scale;
+    std::vector<float> noisy = test;
+    std::mt19937 nrng(9);
+    std::uniform_real_distribution<float> u(-0.5f * step, 0.5f * step);
+    for (float& v : noisy) v += u(nrng);
+    const std::vector<float> a = run_graph(*model, test, kTest);
+    const std::vector<float> b = run_graph(*model, noisy, kTest);
+    int same = 0;
+    double d = 0, na2 = 0, nb2 = 0;
+    for (int64_t i = 0; i < kTest; ++i) {
+      same += std::max_element(a.begin() + i * 10, a.begin() + i * 10 + 10) - (a.begin() + i * 10) ==
+              std::max_element(b.begin() + i * 10, b.begin() + i * 10 + 10) - (b.begin() + i * 10);
+    }
+    for (size_t i = 0; i < a.size(); ++i) { d += a[i] * b[i]; na2 += a[i] * a[i]; nb2 += b[i] * b[i]; }
+    std::printf("float with input noise of one int8 step: top-1 agreement %.4f, cosine %.5f\n", same / double(kTest), d / std::sqrt(na2 * nb2));
   }
   const std::vector<float> reference = run_graph(*model, test, kTest);
   const std::vector<float> quantized = run_graph(*int8, test, kTest);
