@@ -52,18 +52,21 @@ void run_conv2d_s8(const Conv2dS8Plan& plan, const KernelIo& io, ThreadPool* poo
       for (int64_t oh = 0; oh < p.out_h; ++oh) {
         for (int64_t ow = 0; ow < p.out_w; ++ow) {
           // int64 so that no shape can overflow here; saturated to int32 below (the zoo's layers
-          // stay far inside int32: 255 * 127 * C * kH * kW).
+          // stay far inside int32: 255 * 127 * C * kH * kW). Padding reads z_x: (z_x - z_x) * w
+          // adds nothing, so the loops visit only the window positions inside the input.
           int64_t acc = bias != nullptr ? bias[o] : 0;
+          const int64_t h0 = oh * a.stride_h - a.padding.top;
+          const int64_t w0 = ow * a.stride_w - a.padding.left;
           for (int64_t c = 0; c < group_in; ++c) {
+            const int8_t* x = input + (n * p.in_channels + g * group_in + c) * p.in_h * p.in_w;
+            const int8_t* wc = weight + (o * group_in + c) * a.kernel_h * a.kernel_w;
             for (int64_t kh = 0; kh < a.kernel_h; ++kh) {
-              const int64_t ih = oh * a.stride_h - a.padding.top + kh * a.dilation_h;
+              const int64_t ih = h0 + kh * a.dilation_h;
+              if (ih < 0 || ih >= p.in_h) continue;
               for (int64_t kw = 0; kw < a.kernel_w; ++kw) {
-                const int64_t iw = ow * a.stride_w - a.padding.left + kw * a.dilation_w;
-                const bool inside = ih >= 0 && ih < p.in_h && iw >= 0 && iw < p.in_w;
-                const int32_t xq =
-                    inside ? input[((n * p.in_channels + g * group_in + c) * p.in_h + ih) * p.in_w + iw] : zx;
-                const int32_t wq = weight[((o * group_in + c) * a.kernel_h + kh) * a.kernel_w + kw];
-                acc += static_cast<int64_t>(xq - zx) * wq;
+                const int64_t iw = w0 + kw * a.dilation_w;
+                if (iw < 0 || iw >= p.in_w) continue;
+                acc += static_cast<int64_t>(x[ih * p.in_w + iw] - zx) * wc[kh * a.kernel_w + kw];
               }
             }
           }
