@@ -106,6 +106,11 @@ TEST_F(QuantizeCliTest, Float16AndDynamicFileSizes) {
   ASSERT_EQ(dyn.exit_code, 0) << dyn.output;
   EXPECT_GT(static_cast<double>(fs::file_size(model_)) / static_cast<double>(fs::file_size(dynamic)), 3.0);
   EXPECT_EQ(run_gramlite("info " + dynamic).exit_code, 0);
+  // Both run: the session widens their weights to float32 once.
+  for (const std::string& model : {fp16, dynamic}) {
+    const CommandResult run = run_gramlite("run " + model + " " + image(1, 2));
+    EXPECT_EQ(run.exit_code, 0) << model << "\n" << run.output;
+  }
 }
 
 TEST_F(QuantizeCliTest, BadFlagsExitTwo) {
