@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 
 #include "cle_test_support.h"
 #include "gramlite/compress/equalization.h"
@@ -70,134 +71,186 @@ TEST(EqualizationZoo, EveryModelKeepsItsOutputs) {
   }
 }
 
+// The ReLU6s equalization replaced by ReLUs in `equalized`, replaced in a copy of `prepared` too:
+// the float function the equalized graph computes, with the original weights.
+ir::Graph with_relu6_replaced_as_in(const ir::Graph& prepared, const ir::Graph& equalized) {
+  ir::Graph graph = prepared;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) graph.nodes[n].fused_activation = equalized.nodes[n].fused_activation;
+  return graph;
+}
+
 // The point of it: per-tensor weight quantization of a MobileNet (simulated: weights quantized and
-// dequantized per tensor, computation in float) loses much less after equalization. SQNR of the
-// logits against the float model's own (unequalized) logits.
+// dequantized per tensor, computation in float) loses much less after equalization. Measured as
+// the SQNR of the logits against the same float function (the model with the replaced ReLU6s as
+// ReLUs: equalization's own effect), and, reported, against the original ReLU6 model.
 TEST(EqualizationZoo, PerTensorWeightErrorOfMobileNetsDrops) {
   Int8Options per_tensor;
   per_tensor.per_tensor_weights = true;
   for (const std::string arch : {"mobilenet_v2", "mobilenet_v1"}) {
     const ir::Graph prepared = testing::prepared_zoo_model(arch, 21);
-    const CalibrationSet images = synthetic_images(3, testing::input_size_of(prepared), 16, 8, 123);
-    const std::vector<float> reference = run_over(prepared, images);
-    auto plain = fake_quantize_weights(prepared, per_tensor);
-    ASSERT_TRUE(plain.ok()) << plain.status().message();
-    const double before = testing::sqnr(reference, run_over(plain.value(), images));
-
+    const CalibrationSet images = synthetic_images(3, testing::input_size_of(prepared), 64, 16, 123);
     ir::Graph equalized = prepared;
     ASSERT_TRUE(equalize_cross_layer(equalized).ok());
-    auto quantized = fake_quantize_weights(equalized, per_tensor);
-    ASSERT_TRUE(quantized.ok());
-    const double after = testing::sqnr(reference, run_over(quantized.value(), images));
-    auto per_channel = fake_quantize_weights(prepared, Int8Options{});
-    ASSERT_TRUE(per_channel.ok());
-    const double channel = testing::sqnr(reference, run_over(per_channel.value(), images));
-    std::printf("[cle] %s per-tensor int8 weights, logits SQNR: plain %.2f dB, equalized %.2f dB "
-                "(per-channel, for scale: %.2f dB)\n", arch.c_str(), before, after, channel);
-    EXPECT_GT(after, before + 3.0) << arch;
+    const ir::Graph relu_model = with_relu6_replaced_as_in(prepared, equalized);
+    const std::vector<float> reference = run_over(relu_model, images);
+    const std::vector<float> original = run_over(prepared, images);
+
+    const std::vector<float> plain = run_over(fake_quantize_weights(relu_model, per_tensor).value(), images);
+    const std::vector<float> after = run_over(fake_quantize_weights(equalized, per_tensor).value(), images);
+    const std::vector<float> channel = run_over(fake_quantize_weights(relu_model, Int8Options{}).value(), images);
+    const double sqnr_before = testing::sqnr(reference, plain), sqnr_after = testing::sqnr(reference, after);
+    std::printf("[cle] %s per-tensor int8 weights, logits SQNR against the same float function: plain %.2f dB, "
+                "equalized %.2f dB (per-channel: %.2f dB)\n", arch.c_str(), sqnr_before, sqnr_after,
+                testing::sqnr(reference, channel));
+    std::printf("[cle] %s against the original ReLU6 model: plain %.2f dB, equalized %.2f dB; ReLU6 -> ReLU alone "
+                "%.2f dB\n", arch.c_str(), testing::sqnr(original, run_over(fake_quantize_weights(prepared, per_tensor).value(), images)),
+                testing::sqnr(original, after), testing::sqnr(original, reference));
+    EXPECT_GT(sqnr_after, sqnr_before + 3.0) << arch;
   }
 }
 
+// Bias correction's own promise, layer by layer on held-out images (not the calibration set):
+// fed the float model's input, each weight-quantized layer's mean output per channel is closer to
+// the float layer's after the correction. Per-tensor weights, where the error has a mean to speak
+// of (whole channels of a depthwise layer round to zero).
+TEST(BiasCorrectionZoo, EachLayersMeanOutputErrorShrinksOnHeldOutImages) {
+  Int8Options per_tensor;
+  per_tensor.per_tensor_weights = true;
+  for (const std::string arch : {"mobilenet_v2", "mobilenet_v1"}) {
+    ir::Graph prepared = testing::prepared_zoo_model(arch, 31);
+    ASSERT_TRUE(ir::update_shapes(prepared).ok());
+    const int64_t size = testing::input_size_of(prepared);
+    const CalibrationSet calibration = synthetic_images(3, size, 64, 16, 500);
+    const CalibrationSet held_out = synthetic_images(3, size, 64, 16, 600);
+    ir::Graph corrected = prepared;
+    auto count = correct_bias(corrected, calibration, per_tensor, nullptr);
+    ASSERT_TRUE(count.ok()) << count.status().message();
+    const ir::Graph plain_q = fake_quantize_weights(prepared, per_tensor).value();
+    const ir::Graph corrected_q = fake_quantize_weights(corrected, per_tensor).value();
 
-// Per-channel mean of every Conv2d / Linear output of `graph` over `set`, by node name.
-std::map<std::string, std::vector<double>> layer_output_means(const ir::Graph& graph, const CalibrationSet& set) {
-  std::map<std::string, std::vector<double>> sums;
-  std::map<std::string, double> counts;
-  runtime::SessionOptions options;
-  options.optimize = false;
-  options.node_observer = [&](const runtime::NodeOutput& out) {
-    const ir::Node& node = graph.nodes[out.node];
-    if (node.kind != ir::OpKind::kConv2d && node.kind != ir::OpKind::kLinear) return;
-    const ir::Shape& shape = *out.shape;
-    const int64_t channels = shape[1];
-    int64_t inner = 1;
-    for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
-    std::vector<double>& sum = sums[node.name];
-    sum.resize(static_cast<size_t>(channels), 0.0);
-    const auto* data = static_cast<const float*>(out.data);
-    for (int64_t i = 0; i < shape[0]; ++i) {
-      for (int64_t c = 0; c < channels; ++c) {
-        for (int64_t k = 0; k < inner; ++k) sum[static_cast<size_t>(c)] += data[(i * channels + c) * inner + k];
+    // Per weight layer: the float layer and both quantized versions alone, fed the float inputs.
+    struct Layer {
+      size_t node;
+      std::unique_ptr<runtime::Session> float_layer, plain, corrected;
+      std::vector<double> plain_error, corrected_error;  // sums of y_q - y per channel
+      double count = 0;
+    };
+    std::vector<Layer> layers;
+    std::map<ir::TensorId, size_t> by_input;  // the layers' (distinct) input tensors
+    runtime::SessionOptions options;
+    options.optimize = false;
+    for (size_t n = 0; n < prepared.nodes.size(); ++n) {
+      const ir::Node& node = prepared.nodes[n];
+      if (node.kind != ir::OpKind::kConv2d && node.kind != ir::OpKind::kLinear) continue;
+      Layer layer;
+      layer.node = n;
+      layer.float_layer = std::move(runtime::Session::create(std::make_shared<ir::Graph>(testing::single_node_graph(prepared, n)), options).value());
+      layer.plain = std::move(runtime::Session::create(std::make_shared<ir::Graph>(testing::single_node_graph(plain_q, n)), options).value());
+      layer.corrected = std::move(runtime::Session::create(std::make_shared<ir::Graph>(testing::single_node_graph(corrected_q, n)), options).value());
+      layers.push_back(std::move(layer));
+    }
+    std::map<ir::TensorId, std::vector<float>> captured;
+    for (const Layer& layer : layers) captured[prepared.nodes[layer.node].inputs[0]];
+    runtime::SessionOptions capture = options;
+    capture.node_observer = [&](const runtime::NodeOutput& out) {
+      const auto it = captured.find(out.tensor);
+      if (it != captured.end()) it->second.assign(static_cast<const float*>(out.data), static_cast<const float*>(out.data) + ir::element_count(*out.shape));
+    };
+    auto model = runtime::Session::create(std::make_shared<ir::Graph>(prepared), capture);
+    ASSERT_TRUE(model.ok());
+    for (const auto& batch : held_out.batches) {
+      const int64_t n = static_cast<int64_t>(batch.size()) / (3 * size * size);
+      ASSERT_TRUE(model.value()->reshape(n).ok());
+      ASSERT_TRUE(model.value()->run({batch}).ok());
+      captured[prepared.inputs[0]] = batch;
+      for (Layer& layer : layers) {
+        const std::vector<float>& x = captured.at(prepared.nodes[layer.node].inputs[0]);
+        std::vector<std::vector<float>> y;
+        for (auto* session : {layer.float_layer.get(), layer.plain.get(), layer.corrected.get()}) {
+          ASSERT_TRUE(session->reshape(n).ok());
+          y.push_back(std::move(session->run({x}).value()[0]));
+        }
+        const ir::Shape& shape = layer.float_layer->output_shapes()[0];
+        const int64_t channels = shape[1];
+        const int64_t inner = ir::element_count(shape) / (shape[0] * channels);
+        layer.plain_error.resize(static_cast<size_t>(channels), 0.0);
+        layer.corrected_error.resize(static_cast<size_t>(channels), 0.0);
+        for (int64_t i = 0; i < shape[0]; ++i) {
+          for (int64_t c = 0; c < channels; ++c) {
+            for (int64_t k = 0; k < inner; ++k) {
+              const auto at = static_cast<size_t>((i * channels + c) * inner + k);
+              layer.plain_error[static_cast<size_t>(c)] += y[1][at] - y[0][at];
+              layer.corrected_error[static_cast<size_t>(c)] += y[2][at] - y[0][at];
+            }
+          }
+        }
+        layer.count += static_cast<double>(shape[0] * inner);
       }
     }
-    counts[node.name] += static_cast<double>(shape[0] * inner);
-  };
-  auto session = runtime::Session::create(std::make_shared<ir::Graph>(graph), options);
-  EXPECT_TRUE(session.ok());
-  int64_t per_image = 1;
-  for (int64_t d : set.image_shape) per_image *= d;
-  for (const auto& batch : set.batches) {
-    EXPECT_TRUE(session.value()->reshape(static_cast<int64_t>(batch.size()) / per_image).ok());
-    EXPECT_TRUE(session.value()->run({batch}).ok());
+    int better = 0;
+    double before_total = 0.0, after_total = 0.0;
+    for (const Layer& layer : layers) {
+      double before = 0.0, after = 0.0;
+      for (size_t c = 0; c < layer.plain_error.size(); ++c) {
+        before += std::fabs(layer.plain_error[c] / layer.count);
+        after += std::fabs(layer.corrected_error[c] / layer.count);
+      }
+      before /= static_cast<double>(layer.plain_error.size());
+      after /= static_cast<double>(layer.plain_error.size());
+      before_total += before;
+      after_total += after;
+      better += after < before ? 1 : 0;
+    }
+    std::printf("[bias] %s per-tensor int8 weights, %d layers corrected; each layer fed float inputs, held-out "
+                "mean |E[y_q - y]| per channel, averaged over layers: %.4g -> %.4g, smaller in %d of %zu layers\n",
+                arch.c_str(), count.value(), before_total / layers.size(), after_total / layers.size(), better, layers.size());
+    EXPECT_LT(after_total, 0.5 * before_total) << arch;
+    EXPECT_GE(better, static_cast<int>(layers.size() * 9 / 10)) << arch;
   }
-  for (auto& [name, sum] : sums) {
-    for (double& s : sum) s /= counts[name];
-  }
-  return sums;
 }
 
-double mean_abs_difference(const std::vector<double>& a, const std::vector<double>& b) {
-  double total = 0.0;
-  for (size_t c = 0; c < a.size(); ++c) total += std::fabs(a[c] - b[c]);
-  return total / static_cast<double>(a.size());
-}
-
-// Bias correction measured on held-out images (not the calibration set): the per-channel mean
-// error of each layer's output, weight-quantized (per tensor) against float, shrinks, at the
-// logits and in most layers; and equalization + bias correction beats plain per-tensor weights.
-TEST(BiasCorrectionZoo, PerTensorMobileNetsMeanErrorShrinksAndSqnrRises) {
+// The whole model, weight-quantized per tensor, on held-out images: the logits SQNR against the
+// same float function (the model with equalization's ReLUs) and the mean logit error per class,
+// plain / bias corrected / equalized / both. Random-weight networks with batch norm amplify any
+// perturbation by about 1.7 dB per layer (the mean-field result for batch norm at
+// initialisation), which trained ones do not, so only the clear effect is asserted: both fixes
+// together beat plain per-tensor weights; the rest is reported.
+TEST(BiasCorrectionZoo, EqualizationAndBiasCorrectionRescuePerTensorMobileNets) {
   Int8Options per_tensor;
   per_tensor.per_tensor_weights = true;
   for (const std::string arch : {"mobilenet_v2", "mobilenet_v1"}) {
     const ir::Graph prepared = testing::prepared_zoo_model(arch, 31);
     const int64_t size = testing::input_size_of(prepared);
-    const CalibrationSet calibration = synthetic_images(3, size, 32, 8, 500);
-    const CalibrationSet held_out = synthetic_images(3, size, 16, 8, 600);
-    const auto float_means = layer_output_means(prepared, held_out);
-    const std::vector<float> reference = run_over(prepared, held_out);
-
-    auto plain = fake_quantize_weights(prepared, per_tensor);
-    ASSERT_TRUE(plain.ok());
-    ir::Graph corrected = prepared;
-    auto count = correct_bias(corrected, calibration, per_tensor, nullptr);
-    ASSERT_TRUE(count.ok()) << count.status().message();
-    auto corrected_q = fake_quantize_weights(corrected, per_tensor);
-    ASSERT_TRUE(corrected_q.ok());
-    const auto plain_means = layer_output_means(plain.value(), held_out);
-    const auto corrected_means = layer_output_means(corrected_q.value(), held_out);
-    int better = 0, layers = 0;
-    double plain_total = 0.0, corrected_total = 0.0;
-    for (const auto& [name, mean] : float_means) {
-      const double before = mean_abs_difference(mean, plain_means.at(name));
-      const double after = mean_abs_difference(mean, corrected_means.at(name));
-      plain_total += before;
-      corrected_total += after;
-      better += after < before ? 1 : 0;
-      ++layers;
-    }
-    const std::string logits = prepared.nodes.back().name;  // the classifier: the last layer
-    const double logits_before = mean_abs_difference(float_means.at(logits), plain_means.at(logits));
-    const double logits_after = mean_abs_difference(float_means.at(logits), corrected_means.at(logits));
-
-    ir::Graph both = prepared;
-    ASSERT_TRUE(equalize_cross_layer(both).ok());
-    ir::Graph equalized_only = both;
+    const CalibrationSet calibration = synthetic_images(3, size, 64, 16, 500);
+    const CalibrationSet held_out = synthetic_images(3, size, 64, 16, 600);
+    ir::Graph equalized = prepared;
+    ASSERT_TRUE(equalize_cross_layer(equalized).ok());
+    const ir::Graph relu_model = with_relu6_replaced_as_in(prepared, equalized);
+    const std::vector<float> reference = run_over(relu_model, held_out);
+    ir::Graph corrected = relu_model;
+    ASSERT_TRUE(correct_bias(corrected, calibration, per_tensor, nullptr).ok());
+    ir::Graph both = equalized;
     ASSERT_TRUE(correct_bias(both, calibration, per_tensor, nullptr).ok());
-    const double sqnr_plain = testing::sqnr(reference, run_over(plain.value(), held_out));
-    const double sqnr_corrected = testing::sqnr(reference, run_over(corrected_q.value(), held_out));
-    const double sqnr_equalized = testing::sqnr(reference, run_over(fake_quantize_weights(equalized_only, per_tensor).value(), held_out));
-    const double sqnr_both = testing::sqnr(reference, run_over(fake_quantize_weights(both, per_tensor).value(), held_out));
-    std::printf("[bias] %s per-tensor int8 weights, %d layers corrected; held-out mean |E[y_q - y]| per channel: "
-                "logits %.4g -> %.4g, all layers (mean) %.4g -> %.4g, smaller in %d of %d layers\n",
-                arch.c_str(), count.value(), logits_before, logits_after, plain_total / layers, corrected_total / layers,
-                better, layers);
+    const auto logits_of = [&](const ir::Graph& g) { return run_over(fake_quantize_weights(g, per_tensor).value(), held_out); };
+    const auto mean_error = [&](const std::vector<float>& q) {
+      const int64_t classes = 10, images = static_cast<int64_t>(reference.size()) / classes;
+      double total = 0.0;
+      for (int64_t c = 0; c < classes; ++c) {
+        double sum = 0.0;
+        for (int64_t i = 0; i < images; ++i) sum += q[static_cast<size_t>(i * classes + c)] - reference[static_cast<size_t>(i * classes + c)];
+        total += std::fabs(sum / static_cast<double>(images));
+      }
+      return total / static_cast<double>(classes);
+    };
+    const std::vector<float> plain = logits_of(relu_model), bc = logits_of(corrected), cle = logits_of(equalized),
+                             cle_bc = logits_of(both);
     std::printf("[bias] %s per-tensor int8 weights, held-out logits SQNR: plain %.2f dB, bias corrected %.2f dB, "
-                "equalized %.2f dB, equalized + bias corrected %.2f dB\n",
-                arch.c_str(), sqnr_plain, sqnr_corrected, sqnr_equalized, sqnr_both);
-    EXPECT_LT(logits_after, logits_before) << arch;
-    EXPECT_LT(corrected_total, plain_total) << arch;
-    EXPECT_GT(better, layers * 3 / 4) << arch;
-    EXPECT_GT(sqnr_both, sqnr_plain + 3.0) << arch;
+                "equalized %.2f dB, equalized + bias corrected %.2f dB\n", arch.c_str(), testing::sqnr(reference, plain),
+                testing::sqnr(reference, bc), testing::sqnr(reference, cle), testing::sqnr(reference, cle_bc));
+    std::printf("[bias] %s held-out mean |E[logit_q - logit]| per class: plain %.4g, bias corrected %.4g, equalized "
+                "%.4g, equalized + bias corrected %.4g\n", arch.c_str(), mean_error(plain), mean_error(bc), mean_error(cle),
+                mean_error(cle_bc));
+    EXPECT_GT(testing::sqnr(reference, cle_bc), testing::sqnr(reference, plain) + 3.0) << arch;
   }
 }
 

@@ -57,16 +57,20 @@ Result<EqualizationResult> equalize_cross_layer(ir::Graph& prepared, const Equal
 // The same with default options; returns the number of pairs equalized.
 Result<int> equalize_cross_layer(ir::Graph& prepared);
 
-// Bias correction: for each Conv2d / Linear, the expected error its quantized weights add to its
-// output, sum over the filter of (W_q - W)[c, i, ...] * E[x_i], is subtracted from bias c. W_q is
-// the weight quantized and dequantized as convert_to_int8 will (per channel or per tensor,
-// options.weight_bits); E[x_i] is the mean of input channel i over `set` and over all positions
-// (the paper's empirical variant; a padded border, which reads 0 rather than the mean, is
-// approximated by the mean too). Layers without a bias get one; layers in options.keep_float are
-// left alone. `pool` runs the float session (nullptr: the caller's thread). Returns the number of
-// layers corrected.
+// Bias correction: for each Conv2d / Linear, the mean error its quantized weights add to its
+// output over `set`, sum over the filter of (W_q - W)[c, i, k] * E[x_i at tap k], is subtracted
+// from bias c. W_q is the weight quantized and dequantized as convert_to_int8 will (per channel or
+// per tensor, options.weight_bits); E[x_i at tap k] is the mean of what tap k reads of input
+// channel i, over the images and output positions of the float graph (a padded position reads 0).
+// That is the paper's empirical correction with the per-tap mean in place of its per-channel
+// E[x_i] (the same away from borders), so that on `set` the corrected layer's mean output per
+// channel equals the float layer's exactly. Each layer is corrected for its own error (its input
+// is the float graph's). Layers without a bias get one; layers in options.keep_float are left
+// alone. `pool` runs the float session (nullptr: the caller's thread). Returns the number of layers
+// corrected.
 Result<int> correct_bias(ir::Graph& prepared, const CalibrationSet& set, const Int8Options& options,
                          ThreadPool* pool);
+
 
 // The float graph with every Conv2d / Linear weight quantized and dequantized as convert_to_int8
 // will (activations stay float): the weight-only error, what bias correction corrects and what
