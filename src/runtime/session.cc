@@ -11,6 +11,7 @@
 #include "gramlite/ir/shape_inference.h"
 #include "gramlite/ir/validate.h"
 #include "runtime/memory_planner.h"
+#include "runtime/weight_decoding.h"
 
 namespace gramlite::runtime {
 
@@ -64,7 +65,8 @@ KernelContext make_context(const ir::Graph& graph, const ir::Node& node, const s
   return context;
 }
 
-size_t byte_size(const ir::Shape& shape) { return element_count_of(shape) * sizeof(float); }
+// Bytes of a tensor's buffer: int8 activations take one byte an element, not four.
+size_t byte_size(const ir::Shape& shape, ir::DType dtype) { return element_count_of(shape) * ir::dtype_size(dtype); }
 
 }  // namespace
 
@@ -97,10 +99,16 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const ir::Graph
     backends.push_back(&reference_backend());
   }
   GRAMLITE_RETURN_IF_ERROR(ir::validate(*graph).with_context("invalid graph"));
-  if (options.optimize) {
-    auto optimized = std::make_shared<ir::Graph>(*graph);
-    GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*optimized).with_context("optimizing the graph"));
-    graph = std::move(optimized);
+  // fp16 and dynamic-range weights are widened to float32 in the private copy (weight_decoding.h),
+  // before optimisation (batch-norm folding reads float weights) and before kernels are chosen.
+  const bool widen = has_narrow_weights(*graph);
+  if (options.optimize || widen) {
+    auto copy = std::make_shared<ir::Graph>(*graph);
+    if (widen) GRAMLITE_RETURN_IF_ERROR(decode_narrow_weights(*copy).status().with_context("widening weights"));
+    if (options.optimize) {
+      GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*copy).with_context("optimizing the graph"));
+    }
+    graph = std::move(copy);
   }
   return std::unique_ptr<Session>(new Session(std::move(graph), std::move(options), std::move(backends)));
 }
@@ -168,6 +176,10 @@ Status Session::reshape(int64_t batch) {
     // Outputs computed by nodes are checked with their node; a constant output is copied out by
     // run() as float32, so it must be one (an int8 or sparse buffer is smaller than that).
     const ir::Tensor& output = graph.tensor(id);
+    if (output.dtype != ir::DType::kFloat32) {  // run() copies float32 out
+      return unsupported("graph output '", output.name, "' has dtype ", ir::dtype_name(output.dtype),
+                         "; the runtime returns float32 outputs only (end an int8 graph with a Dequantize)");
+    }
     if (output.is_constant() &&
         (output.dtype != ir::DType::kFloat32 || output.sparsity.encoding != ir::SparsityEncoding::kDense)) {
       return unsupported("graph output '", output.name, "' is a ", ir::dtype_name(output.dtype), " ",
@@ -227,7 +239,7 @@ Status Session::reshape(int64_t batch) {
       if (root[t] != id) continue;  // a view: lives in its root's buffer
       request_of_root[t] = static_cast<int>(requests.size());
       location[t] = {Location::Kind::kArena, requests.size(), 0, nullptr};
-      requests.push_back({byte_size(shapes[t]), s, s});
+      requests.push_back({byte_size(shapes[t], graph.tensors[t].dtype), s, s});
     }
   }
   auto extend = [&](ir::TensorId id, int step) {

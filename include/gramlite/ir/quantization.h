@@ -42,24 +42,27 @@ inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
 }
 
 // A positive real multiplier as multiplier * 2^(shift - 31), multiplier in [2^30, 2^31).
-// Multipliers below 2^-31 become {0, 0} (everything requantizes to the zero point).
+// Multipliers below 2^-32 become {0, 0} (everything requantizes to the zero point); from 2^30 up,
+// {INT32_MAX, 30} (about 2^30: any non-zero accumulator saturates int8 either way).
 struct FixedPointMultiplier {
   int32_t multiplier = 0;
   int32_t shift = 0;  // > 0: left shift, < 0: right shift
 };
 FixedPointMultiplier quantize_multiplier(double real_multiplier);
 
-// round(value * real_multiplier) the gemmlowp way: a saturating rounding doubling high multiply,
-// then a rounding (ties away from zero) right shift. Exact integer arithmetic.
+// round(value * real_multiplier) the gemmlowp way: a saturating rounding doubling high multiply
+// (ties up), then a rounding (ties away from zero) right shift. Exact integer arithmetic. A
+// multiplier >= 1 (shift > 0) is applied to the exact 64-bit product and the result saturated to
+// int32 (gemmlowp's left shift of value first would overflow for large values).
 int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m);
 
 // An int32 accumulator (already in units of input scale x weight scale) to int8:
 // multiply_by_fixed_point(acc, m) + out_zero_point, clamped to [qmin, qmax].
 inline int32_t requantize(int32_t acc, FixedPointMultiplier m, int32_t out_zero_point, int32_t qmin = kInt8Min,
                           int32_t qmax = kInt8Max) {
-  int32_t q = multiply_by_fixed_point(acc, m) + out_zero_point;
+  int64_t q = int64_t{multiply_by_fixed_point(acc, m)} + out_zero_point;  // a saturated product + zp must not wrap
   q = q < qmin ? qmin : q;
-  return q > qmax ? qmax : q;
+  return static_cast<int32_t>(q > qmax ? qmax : q);
 }
 
 // The int8 range [qmin, qmax] a fused ReLU / ReLU6 (or none) leaves for an output with `quant`.
