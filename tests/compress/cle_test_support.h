@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "gramlite/compress/calibration.h"
+#include "gramlite/compress/quantize.h"
 #include "gramlite/ir/graph.h"
 #include "gramlite/ir/passes.h"
 #include "gramlite/ir/shape_inference.h"
@@ -176,7 +177,7 @@ inline void measure_batch_norm_statistics(ir::Graph& graph, const CalibrationSet
 }
 
 // A zoo model at its smallest input with random weights and measured batch-norm statistics,
-// prepared for quantization (batch norm folded, activations fused).
+// prepared for quantization (prepare_for_quantization: batch norm folded, activations fused).
 inline ir::Graph prepared_zoo_model(const std::string& arch, uint32_t seed, int64_t statistics_images = 16) {
   auto info = zoo::find_architecture(arch);
   EXPECT_TRUE(info.ok());
@@ -189,9 +190,9 @@ inline ir::Graph prepared_zoo_model(const std::string& arch, uint32_t seed, int6
   ir::Graph graph = std::move(built).value();
   const CalibrationSet stats = synthetic_images(3, options.input_size, statistics_images, statistics_images, seed + 1000);
   measure_batch_norm_statistics(graph, stats, seed + 2000);
-  const Status optimized = ir::optimize_for_inference(graph);
-  EXPECT_TRUE(optimized.ok()) << optimized.message();
-  return graph;
+  auto prepared = prepare_for_quantization(graph);
+  EXPECT_TRUE(prepared.ok()) << prepared.status().message();
+  return prepared.ok() ? std::move(prepared).value() : graph;
 }
 
 inline int64_t input_size_of(const ir::Graph& graph) { return graph.tensor(graph.inputs.at(0)).shape.at(2); }
