@@ -146,6 +146,43 @@ TEST(BiasCorrection, PaddedAndStridedConvolutionMeanOutputMatchesTheFloatLayerEx
   }
 }
 
+// Depthwise (multiplier 2) and grouped convolutions: each output channel's correction reads only
+// the input channels of its own group.
+TEST(BiasCorrection, DepthwiseAndGroupedConvolutionsAreExactToo) {
+  for (int groups : {3, 6}) {  // 6 input channels: groups 6 is depthwise, 3 is two channels a group
+    ir::Graph g;
+    const ir::TensorId x = g.add_value("input", {ir::kDynamicDim, 6, 7, 7});
+    g.inputs.push_back(x);
+    std::vector<float> w = random_values(static_cast<size_t>(12 * (6 / groups) * 9), 7, 0.1f);
+    for (size_t i = 0; i < w.size() / 4; ++i) w[i] *= 30.0f;  // a few wide channels
+    const ir::TensorId weight = g.add_float_constant("dw.weight", {12, 6 / groups, 3, 3}, w);
+    const ir::TensorId bias = g.add_float_constant("dw.bias", {12}, random_values(12, 8, 0.5f));
+    ir::Conv2dAttrs attrs;
+    attrs.kernel_h = attrs.kernel_w = 3;
+    attrs.padding = {1, 1, 1, 1};
+    attrs.groups = groups;
+    const ir::TensorId y = g.add_value("dw_out");
+    g.add_node({"dw", ir::OpKind::kConv2d, {x, weight, bias}, {y}, attrs, ir::Activation::kNone});
+    g.outputs.push_back(y);
+    ASSERT_TRUE(ir::update_shapes(g).ok());
+    // Channel means far from zero and different per channel: a wrong group would show.
+    CalibrationSet set = synthetic_images(6, 7, 8, 4, 53);
+    for (auto& batch : set.batches) {
+      for (size_t i = 0; i < batch.size(); ++i) batch[i] += static_cast<float>((i / 49) % 6);
+    }
+    const Int8Options options = coarse_per_tensor();
+    const std::vector<double> float_mean = channel_means(run_over(g, set), 12, 49);
+    const double error_before =
+        largest_mean_error(float_mean, channel_means(run_over(fake_quantize_weights(g, options).value(), set), 12, 49));
+    ir::Graph corrected = g;
+    ASSERT_TRUE(correct_bias(corrected, set, options, nullptr).ok());
+    const double error_after = largest_mean_error(
+        float_mean, channel_means(run_over(fake_quantize_weights(corrected, options).value(), set), 12, 49));
+    EXPECT_GT(error_before, 1e-2) << groups;
+    EXPECT_LT(error_after, 1e-6 + 1e-4 * error_before) << groups;
+  }
+}
+
 TEST(BiasCorrection, LinearMeanOutputMatchesTheFloatLayerExactly) {
   const ir::Graph float_graph = one_linear();
   const CalibrationSet set = synthetic_images(6, 1, 20, 8, 23);
