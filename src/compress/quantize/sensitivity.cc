@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -60,15 +61,26 @@ LayerError finish(std::string node, std::string op, std::string tensor, const Er
   return error;
 }
 
-// At most this many images per run: the float activations of one run are all kept until the int8
-// graph has run on the same images.
+// At most this many images per run: the int8 graph's activations of one run are all kept (as they
+// are: one byte a value for int8 ones) until the float graph has run on the same images.
 constexpr int64_t kImagesPerRun = 4;
 
 struct Matched {
-  ir::TensorId float_tensor = ir::kNoTensor;
-  std::vector<float> values;  // the float activation of the current run
+  ir::TensorId int8_tensor = ir::kNoTensor;
+  ir::DType dtype = ir::DType::kFloat32;  // of the int8 graph's tensor: kInt8 or kFloat32
+  std::vector<uint8_t> bytes;             // its values in the current run
+  size_t count = 0;
   ErrorSums sums;
   bool seen_this_run = false;
+
+  float value(size_t i, const ir::QuantParams& quant) const {
+    if (dtype == ir::DType::kInt8) {
+      return ir::dequantize_value(static_cast<int8_t>(bytes[i]), quant.scales[0], quant.zero_points[0]);
+    }
+    float x;
+    std::memcpy(&x, bytes.data() + i * sizeof(float), sizeof(float));
+    return x;
+  }
 };
 
 std::string number(double value, int decimals) {
@@ -141,43 +153,40 @@ Result<SensitivityReport> measure_sensitivity(const ir::Graph& prepared_float, c
       if (t.dtype == ir::DType::kInt8 && (t.quant.scales.size() != 1 || t.quant.zero_points.size() != 1)) {
         return invalid_argument("int8 activation '", t.name, "' has no per-tensor scale and zero point");
       }
-      matched[it->second].float_tensor = it->second;
+      matched[it->second].int8_tensor = id;
+      matched[it->second].dtype = t.dtype;
       int8_to_float[id] = it->second;
     }
   }
 
-  runtime::SessionOptions float_options;
-  float_options.pool = pool;
-  float_options.optimize = false;  // prepared already: its tensor names are the ones to match
-  float_options.node_observer = [&matched](const runtime::NodeOutput& out) {
-    const auto it = matched.find(out.tensor);
-    if (it == matched.end()) return;
-    const auto* data = static_cast<const float*>(out.data);
-    it->second.values.assign(data, data + ir::element_count(*out.shape));
-    it->second.seen_this_run = true;
-  };
-  Status observer_status;
-  runtime::SessionOptions int8_options = float_options;
+  // The int8 graph runs first and its activations are kept; the float graph's observer compares.
+  runtime::SessionOptions int8_options;
+  int8_options.pool = pool;
+  int8_options.optimize = false;  // as converted: its tensor names are the ones to match
   int8_options.node_observer = [&](const runtime::NodeOutput& out) {
     const auto it = int8_to_float.find(out.tensor);
-    if (it == int8_to_float.end() || !observer_status.ok()) return;
+    if (it == int8_to_float.end()) return;
     Matched& m = matched.at(it->second);
-    const ir::Tensor& t = int8.tensor(out.tensor);
+    m.count = static_cast<size_t>(ir::element_count(*out.shape));
+    const auto* data = static_cast<const uint8_t*>(out.data);
+    m.bytes.assign(data, data + m.count * ir::dtype_size(m.dtype));
+    m.seen_this_run = true;
+  };
+  Status observer_status;
+  runtime::SessionOptions float_options = int8_options;
+  float_options.node_observer = [&](const runtime::NodeOutput& out) {
+    const auto it = matched.find(out.tensor);
+    if (it == matched.end() || !observer_status.ok()) return;
+    Matched& m = it->second;
+    const ir::Tensor& t = int8.tensor(m.int8_tensor);
     const auto count = static_cast<size_t>(ir::element_count(*out.shape));
-    if (!m.seen_this_run || count != m.values.size()) {
-      observer_status = invalid_argument("tensor '", t.name, "' has ", count, " values in the int8 graph and ",
-                                         m.seen_this_run ? m.values.size() : 0, " in the float graph");
+    if (!m.seen_this_run || count != m.count) {
+      observer_status = invalid_argument("tensor '", t.name, "' has ", m.seen_this_run ? m.count : 0,
+                                         " values in the int8 graph and ", count, " in the float graph");
       return;
     }
-    if (out.dtype == ir::DType::kInt8) {
-      const auto* q = static_cast<const int8_t*>(out.data);
-      for (size_t i = 0; i < count; ++i) {
-        m.sums.add(m.values[i], ir::dequantize_value(q[i], t.quant.scales[0], t.quant.zero_points[0]));
-      }
-    } else {
-      const auto* x = static_cast<const float*>(out.data);
-      for (size_t i = 0; i < count; ++i) m.sums.add(m.values[i], x[i]);
-    }
+    const auto* x = static_cast<const float*>(out.data);
+    for (size_t i = 0; i < count; ++i) m.sums.add(x[i], m.value(i, t.quant));
   };
   GRAMLITE_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> float_session,
                             runtime::Session::create(std::make_shared<ir::Graph>(prepared_float), float_options));
@@ -193,10 +202,10 @@ Result<SensitivityReport> measure_sensitivity(const ir::Graph& prepared_float, c
       const int64_t n = std::min(kImagesPerRun, images - first);
       const std::vector<float> input(batch.begin() + first * per_image, batch.begin() + (first + n) * per_image);
       for (auto& [id, m] : matched) m.seen_this_run = false;
-      GRAMLITE_RETURN_IF_ERROR(float_session->reshape(n).with_context("sensitivity: float graph"));
-      GRAMLITE_ASSIGN_OR_RETURN(std::vector<std::vector<float>> reference, float_session->run({input}));
       GRAMLITE_RETURN_IF_ERROR(int8_session->reshape(n).with_context("sensitivity: int8 graph"));
       GRAMLITE_ASSIGN_OR_RETURN(std::vector<std::vector<float>> quantized, int8_session->run({input}));
+      GRAMLITE_RETURN_IF_ERROR(float_session->reshape(n).with_context("sensitivity: float graph"));
+      GRAMLITE_ASSIGN_OR_RETURN(std::vector<std::vector<float>> reference, float_session->run({input}));
       GRAMLITE_RETURN_IF_ERROR(observer_status);
       if (reference[0].size() != quantized[0].size()) {
         return invalid_argument("the float graph's output has ", reference[0].size(), " values, the int8 graph's ",
