@@ -10,6 +10,9 @@
 
 #include "cle_test_support.h"
 #include "gramlite/compress/equalization.h"
+#include "gramlite/compress/quantize.h"
+#include "gramlite/ir/quantization.h"
+#include "gramlite/zoo/zoo.h"
 #include "gramlite/ir/validate.h"
 
 namespace gramlite::compress {
@@ -244,6 +247,45 @@ TEST(BiasCorrection, RunsOnAThreadPoolWithTheSameResult) {
   const ir::Tensor& ba = a.tensor(a.nodes[0].inputs[2]);
   const ir::Tensor& bb = b.tensor(b.nodes[0].inputs[2]);
   for (int64_t c = 0; c < 5; ++c) EXPECT_NEAR(ba.data.as<float>()[c], bb.data.as<float>()[c], 1e-5);
+}
+
+// fake_quantize_weights, which bias correction's W_q comes from, rounds exactly as the converter
+// does: the dynamic-range conversion's int8 weights, dequantized, are the same floats, bit for bit,
+// per channel and per tensor, 8 and 7 bits, on every weight of a zoo model.
+TEST(FakeQuantizeWeights, MatchesTheConvertersWeightsBitForBit) {
+  zoo::BuildOptions build;
+  build.num_classes = 4;
+  build.input_size = 32;
+  auto built = zoo::build("mobilenet_v2", build);
+  ASSERT_TRUE(built.ok());
+  auto prepared = prepare_for_quantization(built.value());
+  ASSERT_TRUE(prepared.ok()) << prepared.status().message();
+  for (bool per_tensor : {false, true}) {
+    for (int bits : {8, 7}) {
+      Int8Options options;
+      options.per_tensor_weights = per_tensor;
+      options.weight_bits = bits;
+      auto simulated = fake_quantize_weights(prepared.value(), options);
+      auto converted = convert_to_dynamic(prepared.value(), options);
+      ASSERT_TRUE(simulated.ok() && converted.ok()) << converted.status().message();
+      int compared = 0;
+      for (const ir::Node& node : prepared.value().nodes) {
+        if (node.kind != ir::OpKind::kConv2d && node.kind != ir::OpKind::kLinear) continue;
+        const std::string& name = prepared.value().tensor(node.inputs[1]).name;
+        const ir::Tensor& f = simulated.value().tensor(*simulated.value().find_tensor(name));
+        const ir::Tensor& q = converted.value().tensor(*converted.value().find_tensor(name));
+        ASSERT_EQ(q.dtype, ir::DType::kInt8) << name;
+        const int64_t per_channel = q.element_count() / q.shape[0];
+        for (int64_t i = 0; i < q.element_count(); ++i) {
+          const float scale = q.quant.scales[q.quant.scales.size() == 1 ? 0 : static_cast<size_t>(i / per_channel)];
+          ASSERT_EQ(f.data.as<float>()[i], ir::dequantize_value(q.data.as<int8_t>()[i], scale, 0))
+              << name << " [" << i << "] per_tensor " << per_tensor << " bits " << bits;
+        }
+        ++compared;
+      }
+      EXPECT_GT(compared, 50);
+    }
+  }
 }
 
 }  // namespace
