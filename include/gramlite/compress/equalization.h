@@ -66,8 +66,8 @@ Result<int> equalize_cross_layer(ir::Graph& prepared);
 // E[x_i] (the same away from borders), so that on `set` the corrected layer's mean output per
 // channel equals the float layer's exactly. Each layer is corrected for its own error (its input
 // is the float graph's). A layer without a bias gets one (named "<layer>.bias") unless its
-// correction is all zero; layers in options.keep_float are left alone. `pool` runs the float session (nullptr: the caller's thread). Returns the number of layers
-// corrected.
+// correction is all zero; layers in options.keep_float are left alone. `pool` runs the float
+// session (nullptr: the caller's thread). Returns the number of layers corrected.
 Result<int> correct_bias(ir::Graph& prepared, const CalibrationSet& set, const Int8Options& options,
                          ThreadPool* pool);
 
