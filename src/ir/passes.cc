@@ -146,8 +146,10 @@ Result<int> fuse_activations(Graph& graph) {
     const int p = producers[static_cast<size_t>(x)];
     if (p < 0 || remove[static_cast<size_t>(p)]) continue;
     Node& producer = graph.nodes[static_cast<size_t>(p)];
+    // Float only: in an int8 graph the op's output has quantization parameters of its own and a
+    // fused activation must be a clamp (docs/quantization.md), so the quantizer decides.
     if (!can_fuse_activation(producer.kind) || producer.fused_activation != Activation::kNone ||
-        !has_single_use(graph, consumers, x)) {
+        !has_single_use(graph, consumers, x) || graph.tensor(x).dtype != DType::kFloat32) {
       continue;
     }
     // An int8 op fuses only clamps (ReLU, ReLU6); other activations are lookup-table nodes.

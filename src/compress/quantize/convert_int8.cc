@@ -124,7 +124,7 @@ Status Int8Converter::choose_float_nodes() {
   std::set<std::string> keep(options_.keep_float.begin(), options_.keep_float.end());
   for (const std::string& name : keep) {
     if (!g_.find_node(name).has_value()) {
-      return not_found("keep-float: the model has no layer named '", name, "' (see 'gramlite info')");
+      return invalid_argument("keep-float: the model has no layer named '", name, "' (see 'gramlite info')");
     }
   }
   const std::vector<int> producers = g_.producers();
@@ -343,7 +343,7 @@ Result<ir::Graph> convert_to_int8(const ir::Graph& prepared, const ir::Activatio
   GRAMLITE_RETURN_IF_ERROR(ir::validate(prepared));
   for (const ir::Node& node : prepared.nodes) {
     if (node.kind == OpKind::kQuantize || node.kind == OpKind::kDequantize) {
-      return invalid_argument("node '", node.name, "': the graph is already quantized");
+      return unsupported("node '", node.name, "': the graph is already quantized");
     }
   }
   ir::Graph graph = prepared;

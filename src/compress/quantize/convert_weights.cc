@@ -22,7 +22,7 @@ Result<std::vector<ir::TensorId>> weight_layer_weights(const ir::Graph& graph) {
     seen[static_cast<size_t>(id)] = true;
     if (!internal::is_float_constant(graph, id)) {
       const ir::Tensor& t = graph.tensor(id);
-      return invalid_argument("weight '", t.name, "' of node '", node.name, "' is ", ir::dtype_name(t.dtype),
+      return unsupported("weight '", t.name, "' of node '", node.name, "' is ", ir::dtype_name(t.dtype),
                               t.sparsity.encoding != ir::SparsityEncoding::kDense ? " (sparse-encoded)" : "",
                               ": only a dense float32 model can be converted");
     }

@@ -20,14 +20,13 @@ Result<ir::Graph> prepare_for_quantization(const ir::Graph& float_graph) {
   ir::Graph prepared = float_graph;
   for (const ir::Node& node : prepared.nodes) {
     if (node.kind == ir::OpKind::kQuantize || node.kind == ir::OpKind::kDequantize) {
-      return invalid_argument("node '", node.name, "' (", ir::op_kind_name(node.kind),
-                              "): the model is already quantized");
+      return unsupported("node '", node.name, "' (", ir::op_kind_name(node.kind), "): the model is already quantized");
     }
   }
   for (const ir::Tensor& tensor : prepared.tensors) {
     if (tensor.is_constant() && (tensor.dtype != ir::DType::kFloat32 || !tensor.quant.empty())) {
-      return invalid_argument("tensor '", tensor.name, "' is ", ir::dtype_name(tensor.dtype),
-                              ": quantization starts from a float32 model");
+      return unsupported("tensor '", tensor.name, "' is ", ir::dtype_name(tensor.dtype),
+                         ": quantization starts from a float32 model");
     }
     if (tensor.is_constant() && tensor.sparsity.encoding != ir::SparsityEncoding::kDense) {
       return unsupported("tensor '", tensor.name, "' is stored ", ir::sparsity_encoding_name(tensor.sparsity.encoding),
