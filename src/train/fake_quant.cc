@@ -23,6 +23,28 @@ bool shares_input_quant(OpKind kind) {
          kind == OpKind::kDropout;
 }
 
+// Activations the int8 graph runs as lookup tables after their op (not clamps): compress's
+// conversion splits them off a node that has them fused, quantizing the op's output first.
+bool is_table_activation(ir::Activation a) {
+  return a == ir::Activation::kHardSwish || a == ir::Activation::kHardSigmoid || a == ir::Activation::kSigmoid;
+}
+bool is_table_activation_op(OpKind kind) {
+  return kind == OpKind::kHardSwish || kind == OpKind::kHardSigmoid || kind == OpKind::kSigmoid;
+}
+
+at::Tensor apply_table_activation(const at::Tensor& x, ir::Activation a) {
+  switch (a) {
+    case ir::Activation::kHardSwish: return at::hardswish(x);
+    case ir::Activation::kHardSigmoid: return at::hardsigmoid(x);
+    case ir::Activation::kSigmoid: return at::sigmoid(x);
+    default: return x;
+  }
+}
+
+// The name compress::convert_to_int8 gives the tensor between a prepared node and its split-off
+// lookup-table activation (src/compress/quantize/graph_rewrite.h, pre_activation_name).
+std::string pre_activation_name(const std::string& node) { return node + ".pre_activation"; }
+
 // The shape that puts one value per output channel on axis 0 of a weight (or axis 1 of an output).
 std::vector<int64_t> channel_shape(int64_t rank, int64_t axis) {
   std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
@@ -103,6 +125,8 @@ struct FakeQuantization::Impl : TorchGraph::Impl::ForwardHooks {
     int var_slot = -1;
     double epsilon = 0.0;
     int observer = -1;             // fake-quantizes the output with this observer (-1: none)
+    int input_observer = -1;       // a standalone table activation: its input (a pre-activation) first
+    int split_observer = -1;       // a fused table activation: the output before it
     bool updates_observer = false; // false: the observer belongs to its input (shared parameters)
   };
 
@@ -129,7 +153,14 @@ struct FakeQuantization::Impl : TorchGraph::Impl::ForwardHooks {
     const NodePlan& plan = plans[index];
     const FakeQuantOptions& options = owner->options_;
     std::vector<at::Tensor> out;
-    if (plan.folded) {
+    if (plan.input_observer >= 0) in[0] = quantize_output(plan.input_observer, true, in[0], training);
+    if (plan.split_observer >= 0) {
+      ir::Node plain = state.node;
+      plain.fused_activation = ir::Activation::kNone;
+      out = internal::run_node(plain, in, node_training, generator);
+      out[0] = apply_table_activation(quantize_output(plan.split_observer, true, out[0], training),
+                                      state.node.fused_activation);
+    } else if (plan.folded) {
       // PyTorch's ConvBn (torch/ao/nn/intrinsic/qat/modules/conv_fused.py, _forward_approximate): the
       // weight the int8 model will hold, w * gamma / sqrt(running_var + eps) (in double, as
       // ir::fold_batch_norm computes it), fake-quantized; the result divided by that factor again so
@@ -188,8 +219,13 @@ Result<std::shared_ptr<FakeQuantization>> FakeQuantization::attach(TorchGraph& t
   GRAMLITE_RETURN_IF_ERROR(ir::remove_dead_nodes(prepared).status());
   std::set<std::string> quantized;  // tensor names of the prepared graph's activations
   for (ir::TensorId id : prepared.inputs) quantized.insert(prepared.tensor(id).name);
+  // Outputs of prepared nodes with a table activation fused: their pre-activation name.
+  std::unordered_map<std::string, std::string> pre_activation_of;
   for (const ir::Node& node : prepared.nodes) {
     for (ir::TensorId id : node.outputs) quantized.insert(prepared.tensor(id).name);
+    if (is_table_activation(node.fused_activation)) {
+      pre_activation_of[prepared.tensor(node.outputs[0]).name] = pre_activation_name(node.name);
+    }
   }
 
   auto self = std::shared_ptr<FakeQuantization>(new FakeQuantization());
@@ -251,6 +287,15 @@ Result<std::shared_ptr<FakeQuantization>> FakeQuantization::attach(TorchGraph& t
       conv.epsilon = node.attr<ir::BatchNormAttrs>().epsilon;
     }
     const std::string& output = graph.tensor(node.outputs[0]).name;
+    if (const auto pre = pre_activation_of.find(output); pre != pre_activation_of.end()) {
+      if (is_table_activation(node.fused_activation)) {
+        plan.split_observer = new_observer(pre->second);
+      } else if (is_table_activation_op(node.kind) && node.fused_activation == ir::Activation::kNone) {
+        plan.input_observer = new_observer(pre->second);
+      } else {
+        return internal_error("fake quantization: node '", node.name, "' should end in a lookup-table activation");
+      }
+    }
     if (quantized.count(output) == 0) continue;
     const int shared = shares_input_quant(node.kind) ? observer_read(node.inputs[0]) : -1;
     if (shared >= 0) {

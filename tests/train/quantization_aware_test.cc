@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "gramlite/data/dataset/folder_dataset.h"
@@ -238,6 +239,37 @@ TEST(FakeQuantGraphTest, QuantizationPointsAreThePreparedGraphsActivations) {
   ASSERT_TRUE(ranges.ok()) << ranges.status().message();
   EXPECT_EQ(ranges->size(), 6u);
   EXPECT_EQ(ranges->at("pool:out").max, ranges->at("bn:out").max);
+}
+
+// A HardSwish (a lookup table in int8, not a clamp) is split off its op by the int8 conversion:
+// the op's output is quantized too, under "<op>.pre_activation", whether the activation is a node
+// of its own or fused.
+TEST(FakeQuantGraphTest, TableActivationsQuantizeTheirInputToo) {
+  for (const bool fused : {false, true}) {
+    TinyGraph b;
+    const ir::TensorId x = b.input("x", {ir::kDynamicDim, 2, 4, 4});
+    ir::Conv2dAttrs conv;
+    ir::TensorId y = b.node("conv", ir::OpKind::kConv2d, {x, b.constant("conv.weight", {3, 2, 1, 1}, -1.0f, 1.0f)}, conv,
+                            fused ? ir::Activation::kHardSwish : ir::Activation::kNone);
+    if (!fused) y = b.node("hswish", ir::OpKind::kHardSwish, {y});
+    y = b.node("flatten", ir::OpKind::kFlatten, {b.node("gap", ir::OpKind::kGlobalAvgPool, {y})});
+    y = b.node("fc", ir::OpKind::kLinear, {y, b.constant("fc.weight", {2, 3}, -0.5f, 0.5f)});
+    const ir::Graph graph = b.finish(y);
+    Attached a = attach(graph, {});
+    const std::string activation = fused ? "conv:out" : "hswish:out";
+    std::vector<std::string> names;
+    for (const auto& [name, index] : a.fq->observer_of()) names.push_back(name);
+    const std::set<std::string> expected = {activation, "conv.pre_activation", "fc:out", "flatten:out", "gap:out", "x"};
+    EXPECT_EQ(names, std::vector<std::string>(expected.begin(), expected.end()));
+    a.torch->set_training(true);
+    at::manual_seed(4);
+    const at::Tensor input = at::randn({4, 2, 4, 4}) * 3.0;
+    forward(*a.torch, input);
+    const MovingAverageObserver& pre = a.fq->observers()[a.fq->observer_of().at("conv.pre_activation")];
+    const MovingAverageObserver& post = a.fq->observers()[a.fq->observer_of().at(activation)];
+    EXPECT_LT(pre.min, -0.5f);   // before HardSwish: the convolution's negative outputs
+    EXPECT_GE(post.min, -0.375f);  // HardSwish's own minimum
+  }
 }
 
 TEST(FakeQuantGraphTest, BatchNormFoldedDuringTrainingEqualsConvThenBatchNorm) {
@@ -499,8 +531,16 @@ TEST_F(QatJobTest, ResumeReproducesTheUninterruptedRun) {
   auto last_whole = load_checkpoint(file("whole.ckpt"));
   auto last_resumed = load_checkpoint(file("split.ckpt"));
   ASSERT_TRUE(last_whole.ok() && last_resumed.ok());
-  EXPECT_EQ(last_resumed->state_json, last_whole->state_json);
-  EXPECT_NE(last_whole->state_json.find("\"observers_frozen\":true"), std::string::npos);
+  // The quantization state in the checkpoints (the rest holds timings).
+  const auto quantization_state = [](const std::string& state) {
+    const size_t begin = state.find("\"quantization\":");
+    const size_t end = state.find(",\"stale_epochs\"");
+    return begin == std::string::npos || end == std::string::npos ? std::string() : state.substr(begin, end - begin);
+  };
+  const std::string whole_state = quantization_state(last_whole->state_json);
+  EXPECT_NE(whole_state.find("\"observers_frozen\":true"), std::string::npos);
+  EXPECT_NE(whole_state.find("\"batch_norm_frozen\":true"), std::string::npos);
+  EXPECT_TRUE(quantization_state(last_resumed->state_json) == whole_state);  // (not printed: long)
 
   // Every activation of the prepared graph has its range; batch norm is folded.
   for (const ir::Node& node : whole->prepared_float.nodes) {
@@ -517,7 +557,7 @@ TEST_F(QatJobTest, ResumeReproducesTheUninterruptedRun) {
 }
 
 TEST_F(QatJobTest, KeepsOrImprovesAccuracyOverPostTrainingFakeQuantization) {
-  const std::string model_path = float_model(5, "gram2");
+  const std::string model_path = float_model(8, "gram2");
   auto model = format::load_model(model_path);
   ASSERT_TRUE(model.ok()) << model.status().message();
   const double float_accuracy = accuracy(*model, "gram2", nullptr);
@@ -568,7 +608,7 @@ TEST_F(QatJobTest, KeepsOrImprovesAccuracyOverPostTrainingFakeQuantization) {
   std::printf("gram2 test (80 tiles), mobilenet_v2 0.35 64 px: float %.4f, post-training fake-quant %.4f, "
               "QAT (3 epochs, lr 1e-4) fake-quant %.4f\n",
               float_accuracy, ptq_accuracy, qat_accuracy);
-  EXPECT_GE(float_accuracy, 0.7);
+  EXPECT_GE(float_accuracy, 0.6);  // it learned (chance: 0.5)
   EXPECT_GE(qat_accuracy, ptq_accuracy - 0.0125);  // keeps or improves (one tile of 80 of slack)
 }
 
