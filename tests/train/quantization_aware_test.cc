@@ -12,11 +12,13 @@
 #include <set>
 #include <stdexcept>
 
+#include "gramlite/compress/quantize.h"
 #include "gramlite/data/dataset/folder_dataset.h"
 #include "gramlite/data/synth/tile_dataset_writer.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/passes.h"
 #include "gramlite/ir/quantization.h"
+#include "gramlite/runtime/session.h"
 #include "gramlite/train/quantization_aware.h"
 #include "gramlite/zoo/zoo.h"
 #include "train/checkpoint.h"
@@ -556,6 +558,17 @@ TEST_F(QatJobTest, ResumeReproducesTheUninterruptedRun) {
   EXPECT_NE(refused.status().message().find("quantization_aware"), std::string::npos) << refused.status().message();
 }
 
+// Top-1 per image of the int8 model (the runtime) and of the fake-quantized torch forward pass.
+std::vector<int> top1(const std::vector<float>& logits, int count) {
+  std::vector<int> result;
+  const size_t classes = logits.size() / static_cast<size_t>(count);
+  for (int i = 0; i < count; ++i) {
+    const float* row = logits.data() + static_cast<size_t>(i) * classes;
+    result.push_back(static_cast<int>(std::max_element(row, row + classes) - row));
+  }
+  return result;
+}
+
 TEST_F(QatJobTest, KeepsOrImprovesAccuracyOverPostTrainingFakeQuantization) {
   const std::string model_path = float_model(8, "gram2");
   auto model = format::load_model(model_path);
@@ -610,6 +623,67 @@ TEST_F(QatJobTest, KeepsOrImprovesAccuracyOverPostTrainingFakeQuantization) {
               float_accuracy, ptq_accuracy, qat_accuracy);
   EXPECT_GE(float_accuracy, 0.6);  // it learned (chance: 0.5)
   EXPECT_GE(qat_accuracy, ptq_accuracy - 0.0125);  // keeps or improves (one tile of 80 of slack)
+
+  // End to end: the int8 model compress::convert_to_int8 makes of the result runs in the int8
+  // runtime and picks the class the fake-quantized torch forward pass picks, image for image.
+  auto int8 = compress::convert_to_int8(result->prepared_float, result->ranges, {});
+  ASSERT_TRUE(int8.ok()) << int8.status().message();
+  for (const std::string& node : compress::float_nodes_in_int8_graph(*int8)) {
+    const ir::Node& n = int8->nodes[static_cast<size_t>(*int8->find_node(node))];
+    EXPECT_EQ(n.kind, ir::OpKind::kSoftmax) << node << " runs in float";
+  }
+  auto session = runtime::Session::create(std::make_shared<const ir::Graph>(*int8));
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  auto fake = TorchGraph::create(result->training.summary.model, {1, 0});
+  ASSERT_TRUE(fake.ok());
+  auto fake_quant = FakeQuantization::attach(**fake, result->training.summary.model, {});
+  ASSERT_TRUE(fake_quant.ok());
+  ASSERT_TRUE((*fake_quant)->set_ranges(result->ranges).ok());
+  (*fake)->set_training(false);
+  data::FolderDatasetOptions test_options;
+  test_options.split = "test";
+  auto set = data::open_folder_dataset(data("gram2"), test_options);
+  ASSERT_TRUE(set.ok());
+  data::DataLoaderOptions loader_options;
+  loader_options.batch_size = 16;
+  loader_options.shuffle = false;
+  loader_options.workers = 1;
+  loader_options.input.width = loader_options.input.height = 64;
+  loader_options.input.preprocessing = model->metadata.preprocessing;
+  auto loader = data::DataLoader::create(*set, loader_options);
+  ASSERT_TRUE(loader.ok());
+  (*loader)->start_epoch(0);
+  int64_t agree = 0;
+  int64_t images = 0;
+  int64_t int8_correct = 0;
+  double max_logit_diff = 0.0;
+  double max_logit = 0.0;
+  while (std::optional<data::Batch> batch = (*loader)->next()) {
+    ASSERT_TRUE((*session)->prepare(batch->size).ok());
+    auto int8_out = (*session)->run({batch->images});
+    ASSERT_TRUE(int8_out.ok()) << int8_out.status().message();
+    auto fake_out = (*fake)->forward(batch->images, batch->size);
+    ASSERT_TRUE(fake_out.ok()) << fake_out.status().message();
+    const std::vector<int> a = top1((*int8_out)[0], batch->size);
+    const std::vector<int> b = top1(*fake_out, batch->size);
+    for (int i = 0; i < batch->size; ++i) {
+      agree += a[static_cast<size_t>(i)] == b[static_cast<size_t>(i)] ? 1 : 0;
+      int8_correct += a[static_cast<size_t>(i)] == batch->labels[static_cast<size_t>(i)] ? 1 : 0;
+    }
+    images += batch->size;
+    // Logits when the model has no Softmax; else probabilities: either way, the outputs compared.
+    for (size_t i = 0; i < fake_out->size(); ++i) {
+      max_logit_diff = std::max(max_logit_diff, static_cast<double>(std::fabs((*int8_out)[0][i] - (*fake_out)[i])));
+      max_logit = std::max(max_logit, static_cast<double>(std::fabs((*fake_out)[i])));
+    }
+  }
+  ASSERT_GT(images, 0);
+  const double agreement = static_cast<double>(agree) / static_cast<double>(images);
+  std::printf("int8 runtime vs fake-quantized torch: top-1 agreement %lld/%lld = %.4f, int8 accuracy %.4f, "
+              "max |output difference| %.6g (max |output| %.6g)\n",
+              static_cast<long long>(agree), static_cast<long long>(images), agreement,
+              static_cast<double>(int8_correct) / static_cast<double>(images), max_logit_diff, max_logit);
+  EXPECT_GE(agreement, 0.975);  // at most 2 of 80 images may flip on the integer rounding
 }
 
 }  // namespace
