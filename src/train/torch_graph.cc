@@ -123,14 +123,19 @@ std::vector<at::Tensor> forward(TorchGraph& graph, const std::vector<at::Tensor>
   }
   std::vector<at::Tensor> values(static_cast<size_t>(impl.value_count));
   for (size_t i = 0; i < impl.constants.size(); ++i) values[i] = impl.constants[i].value;
-  for (size_t i = 0; i < inputs.size(); ++i) values[static_cast<size_t>(impl.input_slots[i])] = inputs[i];
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    values[static_cast<size_t>(impl.input_slots[i])] = impl.hooks ? impl.hooks->on_input(i, inputs[i], impl.training) : inputs[i];
+  }
   std::vector<at::Tensor> node_inputs;
-  for (const TorchGraph::Impl::NodeState& state : impl.nodes) {
+  for (size_t n = 0; n < impl.nodes.size(); ++n) {
+    const TorchGraph::Impl::NodeState& state = impl.nodes[n];
     node_inputs.clear();
     for (int slot : state.input_slots) node_inputs.push_back(slot < 0 ? at::Tensor() : values[static_cast<size_t>(slot)]);
     std::vector<at::Tensor> outputs;
+    const bool node_training = impl.training && !state.frozen_statistics;
     try {
-      outputs = run_node(state.node, node_inputs, impl.training && !state.frozen_statistics, impl.generator);
+      outputs = impl.hooks ? impl.hooks->run_node(n, state, node_inputs, node_training, impl.training, impl.generator)
+                           : run_node(state.node, node_inputs, node_training, impl.generator);
     } catch (const std::exception& e) {
       throw std::runtime_error(str_cat("node '", state.node.name, "' (", ir::op_kind_name(state.node.kind),
                                        "): ", internal::describe(e)));

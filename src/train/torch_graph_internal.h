@@ -3,6 +3,7 @@
 #pragma once
 
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,18 @@
 namespace gramlite::train {
 
 struct TorchGraph::Impl {
+  struct NodeState;
+  // What quantization-aware training (fake_quant.h) changes in a forward pass: the graph inputs as
+  // they enter, and the execution of each node (its weights fake-quantized or folded with a batch
+  // norm, its output fake-quantized). Absent: the plain float graph.
+  struct ForwardHooks {
+    virtual ~ForwardHooks() = default;
+    virtual at::Tensor on_input(size_t input, const at::Tensor& x, bool training) = 0;
+    // Runs nodes[index] (in place of internal::run_node); `node_training` is run_node's flag (the
+    // graph trains and this node's statistics are not frozen), `training` the graph's.
+    virtual std::vector<at::Tensor> run_node(size_t index, const NodeState& state, std::vector<at::Tensor> inputs,
+                                             bool node_training, bool training, at::Generator& generator) = 0;
+  };
   struct NodeState {
     ir::Node node;
     std::vector<int> input_slots;   // per node input: index into values (-1: absent)
@@ -37,6 +50,7 @@ struct TorchGraph::Impl {
   std::vector<int> output_slots;       // graph outputs
   bool training = false;
   at::Generator generator;
+  std::shared_ptr<ForwardHooks> hooks;  // quantization-aware training; null: none
 };
 
 namespace internal {

@@ -14,6 +14,7 @@
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/passes.h"
 #include "train/checkpoint.h"
+#include "train/fake_quant_hooks.h"
 #include "train/optimizer.h"
 #include "train/torch_graph_internal.h"
 #include "gramlite/zoo/classifier_head.h"
@@ -127,7 +128,8 @@ bool improves(const EpochRecord& r, const EpochRecord* best, Monitor monitor) {
 
 class Trainer {
  public:
-  Trainer(const TrainerOptions& options, const TrainCallbacks& callbacks) : options_(options), callbacks_(callbacks) {}
+  Trainer(const TrainerOptions& options, const TrainCallbacks& callbacks, TrainingHooks* hooks)
+      : options_(options), callbacks_(callbacks), hooks_(hooks) {}
 
   Result<TrainSummary> run(const ir::Graph& model, data::DataLoader& train_loader, data::DataLoader* val_loader);
 
@@ -141,6 +143,8 @@ class Trainer {
 
   const TrainerOptions& options_;
   const TrainCallbacks& callbacks_;
+  TrainingHooks* hooks_;               // quantization-aware training; null: plain float training
+  std::string restored_hook_state_;    // the hooks' state from the checkpoint resumed
   ir::Graph current_;                  // the model, with the weights after the last finished epoch
   std::optional<ir::Graph> best_;      // the kept model
   LoopState state_;
@@ -181,6 +185,7 @@ Status Trainer::restore(const ir::Graph& model) {
     state_.best_epoch = state.at("best_epoch").get<int>();
     state_.stale_epochs = state.at("stale_epochs").get<int>();
     state_.early_stopped = state.at("early_stopped").get<bool>();
+    if (hooks_ != nullptr) restored_hook_state_ = state.at("quantization").dump();
   } catch (const json::exception& e) {
     return corrupt_data("checkpoint '", options_.checkpoint_path, "': bad trainer state: ", e.what());
   }
@@ -215,6 +220,7 @@ Status Trainer::setup_torch(const FinetunePlan& plan) {
     if (p.trainable) GRAMLITE_RETURN_IF_ERROR(torch_->set_requires_grad(p.tensor, trainable.count(p.tensor) > 0));
   }
   for (const std::string& bn : plan.frozen_batch_norms) GRAMLITE_RETURN_IF_ERROR(torch_->set_batch_norm_frozen(bn, true));
+  if (hooks_ != nullptr) GRAMLITE_RETURN_IF_ERROR(hooks_->attach(*torch_, graph, restored_hook_state_));
 
   try {
     std::vector<at::Tensor> tensors;
@@ -362,6 +368,7 @@ Status Trainer::save_state() {
                 {"stale_epochs", state_.stale_epochs}, {"early_stopped", state_.early_stopped},
                 {"history", json::array()}};
   for (const EpochRecord& r : state_.history) state["history"].push_back(record_to_json(r));
+  if (hooks_ != nullptr) state["quantization"] = json::parse(hooks_->state_json());
   checkpoint.state_json = state.dump();
   try {
     checkpoint.optimizer_steps = optimizer_->steps();
@@ -405,6 +412,7 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
 
   try {
     while (state_.epochs_done < options_.epochs && !state_.early_stopped) {
+      if (hooks_ != nullptr) GRAMLITE_RETURN_IF_ERROR(hooks_->start_epoch(*torch_, state_.epochs_done));
       GRAMLITE_ASSIGN_OR_RETURN(EpochRecord record, run_epoch(state_.epochs_done, train_loader, val_loader));
       GRAMLITE_RETURN_IF_ERROR(torch_->write_back(current_));
       const EpochRecord* best =
@@ -417,6 +425,7 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
         state_.best_epoch = record.epoch;
         state_.stale_epochs = 0;
         best_ = current_;
+        if (hooks_ != nullptr) hooks_->keep_best();
         best_->metadata.extra["training.best_epoch"] = std::to_string(record.epoch);
         if (std::isfinite(record.val_accuracy)) {
           best_->metadata.extra["training.val_accuracy"] = std::to_string(record.val_accuracy);
@@ -449,7 +458,13 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
 Result<TrainSummary> train_classifier(const ir::Graph& model, data::DataLoader& train_loader,
                                       data::DataLoader* val_loader, const TrainerOptions& options,
                                       const TrainCallbacks& callbacks) {
-  Trainer trainer(options, callbacks);
+  return train_classifier(model, train_loader, val_loader, options, callbacks, nullptr);
+}
+
+Result<TrainSummary> train_classifier(const ir::Graph& model, data::DataLoader& train_loader,
+                                      data::DataLoader* val_loader, const TrainerOptions& options,
+                                      const TrainCallbacks& callbacks, TrainingHooks* hooks) {
+  Trainer trainer(options, callbacks, hooks);
   return trainer.run(model, train_loader, val_loader);
 }
 

@@ -14,6 +14,7 @@
 #include "gramlite/data/dataset/class_weights.h"
 #include "gramlite/data/dataset/data_loader.h"
 #include "gramlite/train/dataset_split.h"
+#include "train/fake_quant_hooks.h"
 #include "train/output_lock.h"
 #include "gramlite/train/threads.h"
 
@@ -65,7 +66,7 @@ Status check_outputs(const TrainingJobOptions& o) {
   return Status::Ok();
 }
 
-std::string fingerprint(const TrainingJobOptions& o, const TrainingSplits& splits) {
+std::string fingerprint(const TrainingJobOptions& o, const TrainingSplits& splits, const TrainingHooks* hooks) {
   nlohmann::json j = {{"arch", o.model.arch}, {"model", o.model.model_file}, {"pretrained", o.model.pretrained},
                       {"alpha", o.model.alpha}, {"input_size", o.model.input_size}, {"finetune", o.finetune},
                       {"epochs", o.epochs}, {"batch", o.batch}, {"optimizer", optimizer_name(o.optimizer)},
@@ -76,6 +77,7 @@ std::string fingerprint(const TrainingJobOptions& o, const TrainingSplits& split
                       {"mean", o.mean}, {"std", o.std}, {"seed", o.seed}, {"data", o.data},
                       {"classes", splits.class_names}, {"train_images", splits.train.size()},
                       {"val_images", splits.val.size()}};
+  if (hooks != nullptr) j["quantization_aware"] = nlohmann::json::parse(hooks->fingerprint_json());
   return j.dump();
 }
 
@@ -150,6 +152,11 @@ const char* monitor_name(Monitor monitor) {
 }
 
 Result<TrainingJobResult> run_training_job(const TrainingJobOptions& o, const TrainingJobCallbacks& callbacks) {
+  return run_training_job(o, callbacks, nullptr);
+}
+
+Result<TrainingJobResult> run_training_job(const TrainingJobOptions& o, const TrainingJobCallbacks& callbacks,
+                                           TrainingHooks* hooks) {
   keep_freed_memory_for_reuse();
   GRAMLITE_RETURN_IF_ERROR(check_options(o));
   GRAMLITE_RETURN_IF_ERROR(check_outputs(o));
@@ -218,7 +225,7 @@ Result<TrainingJobResult> run_training_job(const TrainingJobOptions& o, const Tr
       return not_found("--resume: no checkpoint at '", trainer.checkpoint_path, "'");
     }
   }
-  trainer.fingerprint_json = fingerprint(o, splits);
+  trainer.fingerprint_json = fingerprint(o, splits, hooks);
   trainer.provenance["training.source"] = made.description;
   trainer.provenance["training.data"] = o.data;
   trainer.provenance["training.finetune"] = str_cat(o.finetune);
@@ -238,7 +245,7 @@ Result<TrainingJobResult> run_training_job(const TrainingJobOptions& o, const Tr
   if (callbacks.on_setup) callbacks.on_setup(setup);
 
   GRAMLITE_ASSIGN_OR_RETURN(result.summary,
-                            train_classifier(model, *train_loader, val_loader.get(), trainer, callbacks.trainer));
+                            train_classifier(model, *train_loader, val_loader.get(), trainer, callbacks.trainer, hooks));
   result.skipped_images = train_loader->total_stats().skipped;
   return result;
 }

@@ -21,8 +21,13 @@ struct QuantizationAwareOptions {
   TrainingJobOptions job;  // the model to start from (job.model: a trained float model), data, epochs...
   bool per_tensor_weights = false;
   int weight_bits = 8;
-  int freeze_batch_norm_epoch = -1;  // < 0: after 2/3 of the epochs
-  int freeze_observers_epoch = -1;   // < 0: after 3/4 of the epochs
+  // Batch norm uses (and updates) batch statistics in the first N epochs, its running statistics
+  // (frozen) from epoch N + 1 on; N < 0: floor(2/3 of the epochs). The observers move in the first
+  // M epochs and keep their ranges afterwards; M < 0: floor(3/4 of the epochs), at least 1; M = 0
+  // is refused (they need data).
+  int freeze_batch_norm_epoch = -1;
+  int freeze_observers_epoch = -1;
+  float observer_momentum = 0.01f;  // moving-average min/max: range += momentum * (batch's - range)
 };
 
 struct QuantizationAwareResult {
@@ -31,6 +36,14 @@ struct QuantizationAwareResult {
   ir::ActivationRanges ranges;    // per activation tensor of prepared_float, from the observers
 };
 
+// The job is train::run_training_job's (the same datasets, loaders, checkpoint and logs), with
+// fake quantization in every forward pass, validation included: the epoch kept (best on
+// validation) is the best fake-quantized model, and its observers' ranges are the result's.
+// job.output, if given, receives that model in float (batch norm unfolded, the form `train`
+// writes); the int8 model is compress::convert_to_int8(prepared_float, ranges, {per_tensor_weights,
+// weight_bits}). The checkpoint holds the observers and the freezes; job.resume continues it and,
+// with one thread, ends exactly where the uninterrupted run does. A checkpoint of a float `train`
+// run (or of QAT with other settings) is refused, naming the settings that differ.
 Result<QuantizationAwareResult> run_quantization_aware_training(const QuantizationAwareOptions& options,
                                                                 const TrainingJobCallbacks& callbacks = {});
 
