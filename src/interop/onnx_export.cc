@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -60,8 +61,12 @@ std::string json_string(const std::string& text) {
 std::string json_floats(const std::vector<float>& values) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) {
+    // The shortest text that reads back as the same float (0.485f as "0.485", not "0.485000014").
     char number[32];
-    std::snprintf(number, sizeof(number), "%.9g", static_cast<double>(values[i]));
+    for (int precision = 6; precision <= 9; ++precision) {
+      std::snprintf(number, sizeof(number), "%.*g", precision, static_cast<double>(values[i]));
+      if (std::strtof(number, nullptr) == values[i]) break;
+    }
     out += (i ? "," : "") + std::string(number);
   }
   return out + "]";
@@ -189,19 +194,14 @@ Result<std::pair<std::string, std::string>> Exporter::activation_qparams(ir::Ten
   return cached;
 }
 
-// An int8 weight or int32 bias behind a DequantizeLinear: per-channel scales on the tensor's axis
-// (0 for weights and biases), or one scale.
-Result<std::string> Exporter::float_input(ir::TensorId id) {
-  id = resolve(id);
-  const size_t i = static_cast<size_t>(id);
-  if (!float_views_[i].empty()) return float_views_[i];
-  const ir::Tensor& t = tensor(id);
-  GRAMLITE_ASSIGN_OR_RETURN(const std::string stored, stored_value(id));
-  const std::string& base = names_[i];
+// A constant's float view: itself (float32), a Cast (float16, int64), or a DequantizeLinear
+// (int8 weight, int32 bias) with per-channel scales on `axis` (the IR's quantization axis, moved
+// when the data was transposed) or one scale.
+Result<std::string> Exporter::constant_float_view(const ir::Tensor& t, const std::string& stored, int64_t axis) {
+  const std::string& base = stored;
   switch (t.dtype) {
     case ir::DType::kFloat32:
-      float_views_[i] = stored;
-      break;
+      return stored;
     case ir::DType::kFloat16:
     case ir::DType::kInt64: {
       const std::string view = fresh_name(base + "/f32");
@@ -210,47 +210,77 @@ Result<std::string> Exporter::float_input(ir::TensorId id) {
       to->set_name("to");
       to->set_type(onnx::AttributeProto::INT);
       to->set_i(onnx::TensorProto::FLOAT);
-      float_views_[i] = view;
-      break;
+      return view;
     }
     case ir::DType::kInt8:
     case ir::DType::kInt32: {
-      std::string scale, zero_point;
-      std::optional<int64_t> axis;
-      if (!t.is_constant()) {
-        if (t.dtype != ir::DType::kInt8) return unsupported("int32 activation '", t.name, "' cannot be exported");
-        GRAMLITE_ASSIGN_OR_RETURN(auto q, activation_qparams(id));
-        scale = q.first;
-        zero_point = q.second;
-      } else {
-        const ir::QuantParams& q = t.quant;
-        const size_t channels = q.scales.size();
-        const onnx::TensorProto::DataType zero_type =
-            t.dtype == ir::DType::kInt8 ? onnx::TensorProto::INT8 : onnx::TensorProto::INT32;
-        const ir::Shape dims = channels == 1 ? ir::Shape{} : ir::Shape{static_cast<int64_t>(channels)};
-        scale = fresh_name(base + "/scale");
-        onnx::TensorProto* s = add_initializer(scale, dims, onnx::TensorProto::FLOAT);
-        for (float v : q.scales) s->add_float_data(v);
-        zero_point = fresh_name(base + "/zero_point");
-        onnx::TensorProto* z = add_initializer(zero_point, dims, zero_type);
-        for (size_t c = 0; c < channels; ++c) z->add_int32_data(q.zero_points.empty() ? 0 : q.zero_points[c]);
-        if (channels > 1) axis = q.axis < 0 ? 0 : q.axis;
-      }
+      const ir::QuantParams& q = t.quant;
+      const size_t channels = q.scales.size();
+      const onnx::TensorProto::DataType zero_type =
+          t.dtype == ir::DType::kInt8 ? onnx::TensorProto::INT8 : onnx::TensorProto::INT32;
+      const ir::Shape dims = channels == 1 ? ir::Shape{} : ir::Shape{static_cast<int64_t>(channels)};
+      const std::string scale = fresh_name(base + "/scale");
+      onnx::TensorProto* s = add_initializer(scale, dims, onnx::TensorProto::FLOAT);
+      for (float v : q.scales) s->add_float_data(v);
+      const std::string zero_point = fresh_name(base + "/zero_point");
+      onnx::TensorProto* z = add_initializer(zero_point, dims, zero_type);
+      for (size_t c = 0; c < channels; ++c) z->add_int32_data(q.zero_points.empty() ? 0 : q.zero_points[c]);
       const std::string view = fresh_name(base + "/dq");
       onnx::NodeProto& dq = add_node("DequantizeLinear", base + "/dequantize", {stored, scale, zero_point}, {view});
-      if (axis) {
+      if (channels > 1) {
         onnx::AttributeProto* a = dq.add_attribute();
         a->set_name("axis");
         a->set_type(onnx::AttributeProto::INT);
-        a->set_i(*axis);
+        a->set_i(axis);
       }
-      float_views_[i] = view;
-      break;
+      return view;
     }
     case ir::DType::kCount:
-      return unsupported("tensor '", t.name, "' has an invalid dtype");
+      break;
+  }
+  return unsupported("tensor '", t.name, "' has an invalid dtype");
+}
+
+Result<std::string> Exporter::float_input(ir::TensorId id) {
+  id = resolve(id);
+  const size_t i = static_cast<size_t>(id);
+  if (!float_views_[i].empty()) return float_views_[i];
+  const ir::Tensor& t = tensor(id);
+  GRAMLITE_ASSIGN_OR_RETURN(const std::string stored, stored_value(id));
+  if (t.is_constant()) {
+    GRAMLITE_ASSIGN_OR_RETURN(float_views_[i], constant_float_view(t, stored, t.quant.axis < 0 ? 0 : t.quant.axis));
+    return float_views_[i];
+  }
+  if (t.dtype == ir::DType::kFloat32) {
+    float_views_[i] = stored;
+  } else if (t.dtype == ir::DType::kInt8) {
+    GRAMLITE_ASSIGN_OR_RETURN(auto q, activation_qparams(id));
+    const std::string view = fresh_name(names_[i] + "/dq");
+    add_node("DequantizeLinear", names_[i] + "/dequantize", {stored, q.first, q.second}, {view});
+    float_views_[i] = view;
+  } else {
+    return unsupported("activation '", t.name, "' is ", ir::dtype_name(t.dtype), "; only float32 and int8 activations can be exported");
   }
   return float_views_[i];
+}
+
+// [rows, cols] -> [cols, rows], element by element whatever the dtype.
+Result<std::string> Exporter::transposed_float_weight(ir::TensorId id) {
+  id = resolve(id);
+  const ir::Tensor& t = tensor(id);
+  if (!t.is_constant() || t.shape.size() != 2) return internal_error("'", t.name, "' is not a 2-d constant");
+  const size_t rows = static_cast<size_t>(t.shape[0]);
+  const size_t cols = static_cast<size_t>(t.shape[1]);
+  const size_t width = ir::dtype_size(t.dtype);
+  std::string bytes(t.data.size(), '\0');
+  for (size_t r = 0; r < rows; ++r) {
+    for (size_t c = 0; c < cols; ++c) std::memcpy(&bytes[(c * rows + r) * width], t.data.data() + (r * cols + c) * width, width);
+  }
+  GRAMLITE_ASSIGN_OR_RETURN(const onnx::TensorProto::DataType type, onnx_type(t.dtype));
+  const std::string name = fresh_name(names_[static_cast<size_t>(id)] + "/transposed");
+  add_initializer(name, {t.shape[1], t.shape[0]}, type)->set_raw_data(std::move(bytes));
+  const int64_t axis = t.quant.axis < 0 ? 0 : t.quant.axis;
+  return constant_float_view(t, name, 1 - axis);
 }
 
 Result<std::string> Exporter::result_name(ir::TensorId out) {

@@ -176,23 +176,26 @@ Status emit_pool(Exporter& ex, const ir::Node& node) {
   });
 }
 
-// Linear: Gemm(x, W, b, transB=1) on 2-d input (torch's nn.Linear export); MatMul with the
-// transposed weight (+ Add of the bias) on other ranks, where Gemm does not apply.
+// Linear: Gemm(x, W, b, transB=1) on 2-d input (torch's nn.Linear export); on other ranks, where
+// Gemm does not apply, MatMul with the transposed weight (+ Add of the bias), as the importer reads.
 Status emit_linear(Exporter& ex, const ir::Node& node) {
-  GRAMLITE_ASSIGN_OR_RETURN(std::vector<std::string> inputs, float_inputs(ex, node));
   if (ex.tensor(node.inputs[0]).shape.size() == 2) {
     return simple(ex, node, "Gemm", [](onnx::NodeProto& n) { set_int(n, "transB", 1); });
   }
+  GRAMLITE_ASSIGN_OR_RETURN(const std::string x, ex.float_input(node.inputs[0]));
+  GRAMLITE_ASSIGN_OR_RETURN(const std::string wt, ex.transposed_float_weight(node.inputs[1]));
+  std::string bias;
+  if (node.inputs.size() > 2) {
+    GRAMLITE_ASSIGN_OR_RETURN(bias, ex.float_input(node.inputs[2]));
+  }
   return emit_computed(ex, node, [&](const std::string& into) {
-    const std::string wt = ex.fresh_name(inputs[1] + "/transposed");
-    set_ints(ex.add_node("Transpose", node.name + "/transpose_weight", {inputs[1]}, {wt}), "perm", {1, 0});
-    if (inputs.size() < 3) {
-      ex.add_node("MatMul", node.name, {inputs[0], wt}, {into});
+    if (bias.empty()) {
+      ex.add_node("MatMul", node.name, {x, wt}, {into});
       return Status::Ok();
     }
     const std::string product = ex.fresh_name(into + "/matmul");
-    ex.add_node("MatMul", node.name + "/matmul", {inputs[0], wt}, {product});
-    ex.add_node("Add", node.name, {product, inputs[2]}, {into});
+    ex.add_node("MatMul", node.name + "/matmul", {x, wt}, {product});
+    ex.add_node("Add", node.name, {product, bias}, {into});
     return Status::Ok();
   });
 }

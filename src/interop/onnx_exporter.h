@@ -38,6 +38,8 @@ class Exporter {
 
   // The float view of IR tensor `id` (see above), created on first use.
   Result<std::string> float_input(ir::TensorId id);
+  // The float view of a 2-d constant transposed ([out, in] -> [in, out]: a Linear as MatMul).
+  Result<std::string> transposed_float_weight(ir::TensorId id);
   // Where a float op computing IR tensor `out` writes: the stored name for a float output, a fresh
   // float value for an int8 one (finish_output then quantizes it into the stored name).
   Result<std::string> result_name(ir::TensorId out);
@@ -69,6 +71,7 @@ class Exporter {
  private:
   ir::TensorId resolve(ir::TensorId id) const;
   Result<std::string> emit_constant(ir::TensorId id);
+  Result<std::string> constant_float_view(const ir::Tensor& t, const std::string& stored, int64_t axis);
   onnx::TensorProto* add_initializer(const std::string& name, const ir::Shape& dims, onnx::TensorProto::DataType type);
   Status add_graph_inputs();
   Status add_graph_outputs();
