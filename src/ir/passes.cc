@@ -150,6 +150,9 @@ Result<int> fuse_activations(Graph& graph) {
         !has_single_use(graph, consumers, x)) {
       continue;
     }
+    // An int8 op fuses only clamps (ReLU, ReLU6); other activations are lookup-table nodes.
+    const bool clamp = *activation == Activation::kRelu || *activation == Activation::kRelu6;
+    if (graph.tensor(x).dtype == DType::kInt8 && !clamp) continue;
     producer.fused_activation = *activation;
     producer.outputs[0] = act.outputs[0];
     remove[a] = true;

@@ -72,13 +72,19 @@ int32_t rounding_divide_by_power_of_two(int32_t x, int exponent) {
 
 int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m) {
   if (m.multiplier == 0) return 0;
-  const int left_shift = m.shift > 0 ? m.shift : 0;
-  const int right_shift = m.shift > 0 ? 0 : -m.shift;
-  // Shift left in 64 bits and saturate, so a large multiplier cannot wrap around.
-  const int64_t shifted = static_cast<int64_t>(value) * (int64_t{1} << left_shift);
-  const auto saturated = static_cast<int32_t>(std::clamp<int64_t>(shifted, std::numeric_limits<int32_t>::min(),
-                                                                   std::numeric_limits<int32_t>::max()));
-  return rounding_divide_by_power_of_two(saturating_rounding_doubling_high_mul(saturated, m.multiplier),
+  if (m.shift > 0) {
+    // A multiplier >= 1. gemmlowp (and TFLite) shift value left first, which overflows int32 for
+    // large values (and saturating it there would halve kMax * 1.0). The same rounding on the
+    // exact 64-bit product, round(value * multiplier / 2^(31 - shift)) with ties up, equals theirs
+    // wherever theirs is defined, and saturates where the result does not fit.
+    const int64_t product = static_cast<int64_t>(value) * m.multiplier;  // |product| < 2^62
+    const int right = 31 - std::min<int32_t>(m.shift, 30);
+    const int64_t rounded = (product + (int64_t{1} << (right - 1))) >> right;  // floor: ties toward +inf
+    return static_cast<int32_t>(
+        std::clamp<int64_t>(rounded, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+  }
+  const int right_shift = -m.shift;
+  return rounding_divide_by_power_of_two(saturating_rounding_doubling_high_mul(value, m.multiplier),
                                          right_shift > 31 ? 31 : right_shift);
 }
 

@@ -11,6 +11,7 @@
 #include "gramlite/ir/shape_inference.h"
 #include "gramlite/ir/validate.h"
 #include "runtime/memory_planner.h"
+#include "runtime/weight_decoding.h"
 
 namespace gramlite::runtime {
 
@@ -97,10 +98,16 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const ir::Graph
     backends.push_back(&reference_backend());
   }
   GRAMLITE_RETURN_IF_ERROR(ir::validate(*graph).with_context("invalid graph"));
-  if (options.optimize) {
-    auto optimized = std::make_shared<ir::Graph>(*graph);
-    GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*optimized).with_context("optimizing the graph"));
-    graph = std::move(optimized);
+  // fp16 and dynamic-range weights are widened to float32 in the private copy (weight_decoding.h),
+  // before optimisation (batch-norm folding reads float weights) and before kernels are chosen.
+  const bool widen = has_narrow_weights(*graph);
+  if (options.optimize || widen) {
+    auto copy = std::make_shared<ir::Graph>(*graph);
+    if (widen) GRAMLITE_RETURN_IF_ERROR(decode_narrow_weights(*copy).status().with_context("widening weights"));
+    if (options.optimize) {
+      GRAMLITE_RETURN_IF_ERROR(ir::optimize_for_inference(*copy).with_context("optimizing the graph"));
+    }
+    graph = std::move(copy);
   }
   return std::unique_ptr<Session>(new Session(std::move(graph), std::move(options), std::move(backends)));
 }

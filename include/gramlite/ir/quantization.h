@@ -57,9 +57,9 @@ int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m);
 // multiply_by_fixed_point(acc, m) + out_zero_point, clamped to [qmin, qmax].
 inline int32_t requantize(int32_t acc, FixedPointMultiplier m, int32_t out_zero_point, int32_t qmin = kInt8Min,
                           int32_t qmax = kInt8Max) {
-  int32_t q = multiply_by_fixed_point(acc, m) + out_zero_point;
+  int64_t q = int64_t{multiply_by_fixed_point(acc, m)} + out_zero_point;  // a saturated product + zp must not wrap
   q = q < qmin ? qmin : q;
-  return q > qmax ? qmax : q;
+  return static_cast<int32_t>(q > qmax ? qmax : q);
 }
 
 // The int8 range [qmin, qmax] a fused ReLU / ReLU6 (or none) leaves for an output with `quant`.

@@ -8,7 +8,15 @@
 #include "runtime/reference/concat.h"
 #include "runtime/reference/conv2d.h"
 #include "runtime/reference/global_avg_pool.h"
+#include "runtime/reference/int8/activation.h"
+#include "runtime/reference/int8/binary.h"
+#include "runtime/reference/int8/concat.h"
+#include "runtime/reference/int8/conv2d.h"
+#include "runtime/reference/int8/linear.h"
+#include "runtime/reference/int8/pad.h"
+#include "runtime/reference/int8/pool.h"
 #include "runtime/reference/int8/quantize.h"
+#include "runtime/reference/int8/view_ops.h"
 #include "runtime/reference/linear.h"
 #include "runtime/reference/max_pool.h"
 #include "runtime/reference/pad.h"
@@ -43,6 +51,25 @@ constexpr KernelRegistration kReferenceKernels[] = {
     {OpKind::kPad, DType::kFloat32, reference::create_pad_kernel},
     {OpKind::kQuantize, DType::kFloat32, reference::create_quantize_kernel, /*factory_checks_dtypes=*/true},
     {OpKind::kDequantize, DType::kInt8, reference::create_dequantize_kernel},
+    // int8 kernels (src/runtime/reference/int8/): each factory checks every tensor's dtype and
+    // quantization parameters itself.
+    {OpKind::kConv2d, DType::kInt8, reference::create_conv2d_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kLinear, DType::kInt8, reference::create_linear_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kAdd, DType::kInt8, reference::create_binary_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kMul, DType::kInt8, reference::create_binary_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kMaxPool, DType::kInt8, reference::create_max_pool_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kAvgPool, DType::kInt8, reference::create_avg_pool_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kGlobalAvgPool, DType::kInt8, reference::create_global_avg_pool_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kConcat, DType::kInt8, reference::create_concat_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kRelu, DType::kInt8, reference::create_activation_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kRelu6, DType::kInt8, reference::create_activation_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kHardSwish, DType::kInt8, reference::create_activation_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kHardSigmoid, DType::kInt8, reference::create_activation_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kSigmoid, DType::kInt8, reference::create_activation_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kFlatten, DType::kInt8, reference::create_view_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kReshape, DType::kInt8, reference::create_view_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kDropout, DType::kInt8, reference::create_view_s8_kernel, /*factory_checks_dtypes=*/true},
+    {OpKind::kPad, DType::kInt8, reference::create_pad_s8_kernel, /*factory_checks_dtypes=*/true},
 };
 
 // Dequantize reads int8 by definition; every other op kind must run in float32 here.

@@ -1,0 +1,78 @@
+// What every int8 reference kernel checks and shares (docs/quantization.md, "The int8 graph"):
+//
+//  - activations (inputs and outputs) are int8 with one scale and one zero point;
+//  - Conv2d / Linear weights are int8 constants, zero point 0, one scale per output channel
+//    (axis 0) or one for the whole tensor; a bias is an int32 constant whose scales are input
+//    scale x weight scale (so it adds straight into the accumulator);
+//  - a fused None / ReLU / ReLU6 is a clamp of the int8 output.
+//
+// A tensor of another dtype makes the kernel decline (kUnsupported: another kernel may run the
+// node); broken quantization parameters are an error (kInvalidArgument) naming the tensor.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "gramlite/ir/quantization.h"
+#include "gramlite/runtime/kernel.h"
+
+namespace gramlite::runtime::reference::int8 {
+
+// The per-tensor parameters of an int8 activation `desc`; `role` ("input", "output", ...) names it.
+Result<ir::AffineQuant> activation_quant(const TensorDesc& desc, const char* role);
+
+// Checks that input 0 and output 0 of `context` are int8 activations and returns their params.
+struct InOutQuant {
+  ir::AffineQuant in;
+  ir::AffineQuant out;
+};
+Result<InOutQuant> unary_quant(const KernelContext& context);
+
+// The int8 weight of a Conv2d / Linear (node input 1, `channels` output channels along axis 0):
+// one scale per channel (a per-tensor scale is repeated).
+Result<std::vector<float>> weight_scales(const TensorDesc& weight, int64_t channels);
+
+// Checks the optional int32 bias (node input 2) against input scale x weight scales[c].
+Status check_bias(const TensorDesc& bias, const ir::AffineQuant& input, const std::vector<float>& weight_scales);
+
+// The output clamp of a fused activation: None, ReLU, ReLU6 (others decline: the quantizer splits
+// them into an op plus a lookup-table node).
+Result<ir::Int8Clamp> fused_clamp(const ir::Node& node, const ir::AffineQuant& out);
+
+// Whether two activations' params are the same (a copy needs no rescale).
+inline bool same_quant(const ir::AffineQuant& a, const ir::AffineQuant& b) {
+  return a.scale == b.scale && a.zero_point == b.zero_point;
+}
+
+// Requantizing a SMALL integer v (|v| <= max_abs: a difference q - z, a pool's sum, a product of
+// two): gemmlowp's multiply rounds v * mantissa to an integer before its right shift, which for
+// small v and a multiplier below 1/2 rounds twice at nearly the output's resolution (a fifth of
+// averages came out one LSB off). So v is shifted left by `left_shift` bits first (as far as int32
+// allows) and the multiplier divided by 2^left_shift: the first rounding becomes negligible.
+// TFLite's Add does the same with 20 bits.
+struct SmallIntRequant {
+  ir::FixedPointMultiplier multiplier;
+  int left_shift = 0;
+};
+SmallIntRequant small_int_multiplier(double real_multiplier, int64_t max_abs);
+
+// clamp(z_out + round(v * real_multiplier), lo, hi) for |v| <= the max_abs it was made for.
+inline int32_t requantize_small(int32_t v, const SmallIntRequant& r, int32_t out_zero_point, ir::Int8Clamp clamp = {}) {
+  return ir::requantize(v * (int32_t{1} << r.left_shift), r.multiplier, out_zero_point, clamp.min, clamp.max);
+}
+
+// in_scale / out_scale for rescaling (q - z_in) (|q - z_in| <= 255) to the output's units.
+inline SmallIntRequant rescale_multiplier(const ir::AffineQuant& in, const ir::AffineQuant& out) {
+  return small_int_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale), 255);
+}
+
+// q_out = clamp(z_out + round((q - z_in) * in_scale / out_scale), lo, hi): one requantization.
+inline int8_t rescale(int32_t q, const ir::AffineQuant& in, const SmallIntRequant& m, const ir::AffineQuant& out,
+                      ir::Int8Clamp clamp = {}) {
+  return static_cast<int8_t>(requantize_small(q - in.zero_point, m, out.zero_point, clamp));
+}
+
+inline const int8_t* input_s8(const KernelIo& io, size_t index) { return static_cast<const int8_t*>(io.inputs[index]); }
+inline int8_t* output_s8(const KernelIo& io, size_t index) { return static_cast<int8_t*>(io.outputs[index]); }
+
+}  // namespace gramlite::runtime::reference::int8
