@@ -870,13 +870,15 @@ TEST_P(ZooInt8Export, AgreesWithGramlitesInt8InOnnxRuntime) {
             << "; without ORT optimizations: top-1 " << top1_agreements(*expected, plain.output, 3, 0.0) << "/" << kImages
             << ", logits max " << max_abs_diff(*expected, plain.output) / scale << " LSB; ORT fused vs plain: max "
             << max_abs_diff(ort.output, plain.output) / scale << " LSB\n";
-  // Measured (docs/onnx-export.md): 96.5-100 % strict agreement on these untrained models, whose
+  // Measured (docs/onnx-export.md): 95.5-100 % strict agreement on these untrained models, whose
   // three logits are near ties on many images; ORT's own fused and unfused runs of the same file
-  // differ by as much as ORT and gramlite do (up to 16 LSB), so the differences are rounding at
-  // each of 30-120 int8 tensors, not a mapping error. Asserted: every disagreement is a near tie,
-  // and the 99.5 % is checked where the models are not degenerate (no near ties).
+  // differ by as much as ORT and gramlite do (up to 16 LSB), and a per-tensor comparison shows
+  // 1-LSB rounding differences from the first convolution on, accumulating over 30-120 int8
+  // tensors, with no op where they jump: rounding, not a mapping error. Asserted: every
+  // disagreement is a near tie, >= 90 % agreement, and the 99.5 % where there are no near
+  // ties.
   EXPECT_EQ(disagreements, near_ties) << "a disagreement that is not a near tie";
-  EXPECT_GE(strict, static_cast<int>(std::ceil(0.95 * kImages)));
+  EXPECT_GE(strict, static_cast<int>(std::ceil(0.9 * kImages)));
   if (near_ties == 0) {
     EXPECT_GE(strict, static_cast<int>(std::ceil(0.995 * kImages)));
   }
