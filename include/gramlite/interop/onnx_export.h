@@ -47,7 +47,7 @@ struct OnnxExportReport {
   size_t quantize_linear = 0;      // QuantizeLinear nodes (0 for a float graph)
   size_t dequantize_linear = 0;    // DequantizeLinear nodes
   bool quantized = false;          // whether the graph holds int8 tensors (QDQ export)
-  std::vector<std::string> notes;  // what a user may want to know (dropped Dropouts, ...)
+  std::vector<std::string> notes;  // what a user may want to know (ceil_mode pooling rewritten, ...)
 };
 
 // The serialized ModelProto. Errors: an invalid graph (kInvalidArgument, naming the node or
