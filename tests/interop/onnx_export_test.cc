@@ -22,17 +22,13 @@
 
 #include <onnx/onnx_pb.h>
 
-#ifdef GRAMLITE_EXPORT_INT8_ZOO
-#include "gramlite/compress/calibration.h"
-#include "gramlite/compress/quantize.h"
-#endif
 #include "gramlite/interop/onnx_export.h"
 #include "gramlite/interop/onnx_import.h"
 #include "gramlite/ir/quantization.h"
 #include "gramlite/ir/shape_inference.h"
 #include "gramlite/runtime/session.h"
 #include "gramlite/zoo/zoo.h"
-#include "test_support.h"
+#include "onnx_export_test_support.h"
 
 namespace gramlite::interop {
 namespace {
@@ -41,123 +37,7 @@ namespace fs = std::filesystem;
 using ir::OpKind;
 using ir::TensorId;
 
-constexpr double kOrtRelativeBound = 1e-4;
 constexpr double kReimportRelativeBound = 1e-5;
-
-// ---- oracles ------------------------------------------------------------------------------------
-
-std::string ort_modules() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("GRAMLITE_ORT_NODE_MODULES")) candidates.push_back(env);
-  candidates.push_back(std::string(GRAMLITE_SOURCE_DIR) + "/third_party_peers/node_modules");
-  candidates.push_back(std::string(GRAMLITE_SOURCE_DIR) + "/node_modules");
-  for (const std::string& c : candidates) {
-    std::error_code ignored;
-    if (fs::is_directory(c + "/onnxruntime-node", ignored)) return c;
-  }
-  return "";
-}
-
-struct OrtResult {
-  bool skipped = false;
-  std::string message;  // why it skipped or failed
-  std::vector<float> output;
-  bool ok() const { return !skipped && message.empty(); }
-};
-
-// Runs `model` on `input` (dims NCHW) in ONNX Runtime; `optimize` false turns ORT's graph
-// optimizations off (no QDQ fusion: the float semantics of the file as written).
-OrtResult run_ort(const testing::TempDir& dir, const std::string& model, const std::vector<float>& input,
-                  const std::vector<int64_t>& dims, bool optimize = true) {
-  OrtResult r;
-  const std::string modules = ort_modules();
-  if (modules.empty()) {
-    r.skipped = true;
-    r.message = "onnxruntime-node is not installed (docs/onnx-export.md: npm install onnxruntime-node into "
-                "third_party_peers/, or set GRAMLITE_ORT_NODE_MODULES)";
-    return r;
-  }
-  const std::string in = dir.file("ort_input.bin");
-  const std::string out = dir.file("ort_output.bin");
-  testing::write_text(in, std::string(reinterpret_cast<const char*>(input.data()), input.size() * sizeof(float)));
-  std::string dims_text;
-  for (size_t i = 0; i < dims.size(); ++i) dims_text += (i ? "," : "") + std::to_string(dims[i]);
-  const std::string command = "node " + testing::shell_quote(std::string(GRAMLITE_SOURCE_DIR) + "/tests/interop/ort_run.js") + " " +
-                              testing::shell_quote(modules) + " " + testing::shell_quote(model) + " " + testing::shell_quote(in) +
-                              " " + dims_text + " " + testing::shell_quote(out) + (optimize ? "" : " --no-optimize") + " > " +
-                              testing::shell_quote(dir.file("ort_log.txt")) + " 2>&1";
-  const int status = std::system(command.c_str());
-  const int code = status == -1 || !WIFEXITED(status) ? -1 : WEXITSTATUS(status);
-  if (code == 127 || code == 3) {
-    r.skipped = true;
-    r.message = code == 127 ? "node is not installed" : testing::read_text(dir.file("ort_log.txt"));
-    return r;
-  }
-  if (code != 0) {
-    r.message = "ort_run.js failed (exit " + std::to_string(code) + "): " + testing::read_text(dir.file("ort_log.txt"));
-    return r;
-  }
-  r.output = testing::read_floats(out);
-  return r;
-}
-
-// The Python onnx checker with full_check (strict shape inference). Returns "" when it passes,
-// "skip: ..." when the onnx package is missing, else the checker's complaint.
-std::string python_check(const testing::TempDir& dir, const std::string& model) {
-  const std::string script =
-      "import sys\n"
-      "try:\n    import onnx\nexcept ImportError as e:\n    print(e); sys.exit(3)\n"
-      "onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)\n";
-  testing::write_text(dir.file("check.py"), script);
-  const int status = testing::run_python(testing::shell_quote(dir.file("check.py")) + " " + testing::shell_quote(model),
-                                         dir.file("check_log.txt"));
-  if (testing::means_python_unavailable(status)) return "skip: " + testing::read_text(dir.file("check_log.txt"));
-  if (status != 0) return testing::read_text(dir.file("check_log.txt"));
-  return "";
-}
-
-Result<std::vector<float>> run_gramlite(const ir::Graph& graph, const std::vector<float>& input, int64_t batch) {
-  runtime::SessionOptions options;
-  options.backends = {"reference"};  // the oracle kernels
-  GRAMLITE_ASSIGN_OR_RETURN(auto session, runtime::Session::create(std::make_shared<const ir::Graph>(graph), options));
-  GRAMLITE_RETURN_IF_ERROR(session->reshape(batch));
-  GRAMLITE_ASSIGN_OR_RETURN(auto outputs, session->run(std::vector<std::vector<float>>{input}));
-  return outputs.front();
-}
-
-std::vector<float> random_input(size_t count, uint32_t seed, float low = -2.0f, float high = 2.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(low, high);
-  std::vector<float> v(count);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-double max_abs(const std::vector<float>& v) {
-  double m = 0.0;
-  for (float x : v) m = std::max(m, std::fabs(static_cast<double>(x)));
-  return m;
-}
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  double m = 0.0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
-
-// Rows of `classes` logits: how many rows' arg-max agree, counting a row whose reference top two
-// are within `tie` of each other as agreeing (a float tie has no right answer).
-int top1_agreements(const std::vector<float>& reference, const std::vector<float>& other, size_t classes, double tie) {
-  int agree = 0;
-  for (size_t row = 0; row * classes < reference.size(); ++row) {
-    const auto r = reference.begin() + static_cast<std::ptrdiff_t>(row * classes);
-    const auto o = other.begin() + static_cast<std::ptrdiff_t>(row * classes);
-    const auto rc = static_cast<size_t>(std::max_element(r, r + static_cast<std::ptrdiff_t>(classes)) - r);
-    const auto oc = static_cast<size_t>(std::max_element(o, o + static_cast<std::ptrdiff_t>(classes)) - o);
-    agree += rc == oc || std::fabs(static_cast<double>(r[rc]) - r[oc]) <= tie ? 1 : 0;
-  }
-  return agree;
-}
 
 onnx::ModelProto parse(const std::string& bytes) {
   onnx::ModelProto model;
@@ -200,7 +80,7 @@ struct Builder {
   }
   TensorId constant(const std::string& name, ir::Shape shape, uint32_t seed, float scale = 0.5f) {
     const int64_t n = ir::element_count(shape);
-    return g.add_float_constant(name, std::move(shape), random_input(static_cast<size_t>(n), seed, -scale, scale));
+    return g.add_float_constant(name, std::move(shape), testing::random_input(static_cast<size_t>(n), seed, -scale, scale));
   }
   template <typename T>
   TensorId typed_constant(const std::string& name, ir::Shape shape, ir::DType dtype, const std::vector<T>& values,
@@ -316,7 +196,7 @@ class ZooExport : public ::testing::TestWithParam<std::string> {
     options.input_size = info->min_input_size;  // small inputs, as tests/zoo use
     options.include_softmax = false;            // compare logits (Softmax is in the every-op graph)
     size_ = info->min_input_size;
-    input_ = random_input(static_cast<size_t>(kBatch * 3 * size_ * size_), 42);
+    input_ = testing::random_input(static_cast<size_t>(kBatch * 3 * size_ * size_), 42);
     Result<ir::Graph> graph = zoo::build(GetParam(), options);
     ASSERT_TRUE(graph.ok()) << graph.status().message();
     graph_ = std::move(graph).value();
@@ -334,25 +214,25 @@ class ZooExport : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(ZooExport, RunsInOnnxRuntimeToGramlitesOutputs) {
-  Result<std::vector<float>> expected = run_gramlite(graph_, input_, kBatch);
+  Result<std::vector<float>> expected = testing::run_gramlite(graph_, input_, kBatch);
   ASSERT_TRUE(expected.ok()) << expected.status().message();
-  const OrtResult ort = run_ort(dir_, model_, input_, {kBatch, 3, size_, size_});
+  const testing::OrtResult ort = testing::run_ort(dir_, model_, input_, {kBatch, 3, size_, size_});
   if (ort.skipped) GTEST_SKIP() << ort.message;
   ASSERT_TRUE(ort.ok()) << ort.message;
   ASSERT_EQ(ort.output.size(), expected->size());
   // Freshly initialised zoo models are not trained: their logits vanish or grow with depth
   // (mobilenet_v2's are ~1e-10, inception_v3's ~1e8 at 75 px), so the bound scales with the
   // logits themselves. Float rounding is relative; a mis-mapped op is not.
-  const double bound = kOrtRelativeBound * max_abs(*expected);
-  const double diff = max_abs_diff(*expected, ort.output);
+  const double bound = testing::kOrtRelativeBound * testing::max_abs(*expected);
+  const double diff = testing::max_abs_diff(*expected, ort.output);
   // The logits differ between the images (a constant output would make top-1 trivial).
-  EXPECT_GT(max_abs_diff(std::vector<float>(expected->begin(), expected->begin() + 3),
+  EXPECT_GT(testing::max_abs_diff(std::vector<float>(expected->begin(), expected->begin() + 3),
                          std::vector<float>(expected->begin() + 3, expected->begin() + 6)),
             10 * bound);
   std::cout << GetParam() << ": max |ORT - gramlite| = " << diff << " (bound " << bound << ", max |y| "
-            << max_abs(*expected) << ")\n";
+            << testing::max_abs(*expected) << ")\n";
   EXPECT_LE(diff, bound);
-  EXPECT_EQ(top1_agreements(*expected, ort.output, 3, bound), kBatch);
+  EXPECT_EQ(testing::top1_agreements(*expected, ort.output, 3, bound), kBatch);
   EXPECT_FALSE(report_.quantized);
   EXPECT_EQ(report_.quantize_linear + report_.dequantize_linear, 0u);
 }
@@ -364,27 +244,21 @@ TEST_P(ZooExport, ReimportsToTheSameOutputs) {
   Result<ir::Graph> back = import_onnx(model_, options);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->tensor(back->inputs[0]).shape, graph_.tensor(graph_.inputs[0]).shape);
-  Result<std::vector<float>> expected = run_gramlite(graph_, input_, kBatch);
-  Result<std::vector<float>> actual = run_gramlite(*back, input_, kBatch);
+  Result<std::vector<float>> expected = testing::run_gramlite(graph_, input_, kBatch);
+  Result<std::vector<float>> actual = testing::run_gramlite(*back, input_, kBatch);
   ASSERT_TRUE(expected.ok()) << expected.status().message();
   ASSERT_TRUE(actual.ok()) << actual.status().message();
   ASSERT_EQ(actual->size(), expected->size());
-  EXPECT_LE(max_abs_diff(*expected, *actual), kReimportRelativeBound * max_abs(*expected));
+  EXPECT_LE(testing::max_abs_diff(*expected, *actual), kReimportRelativeBound * testing::max_abs(*expected));
 }
 
 TEST_P(ZooExport, PassesTheOnnxChecker) {
-  const std::string verdict = python_check(dir_, model_);
+  const std::string verdict = testing::python_check(dir_, model_);
   if (verdict.rfind("skip: ", 0) == 0) GTEST_SKIP() << verdict;
   EXPECT_EQ(verdict, "");
 }
 
-std::vector<std::string> zoo_names() {
-  std::vector<std::string> names;
-  for (const zoo::ArchInfo& info : zoo::list_architectures()) names.push_back(info.name);
-  return names;
-}
-
-INSTANTIATE_TEST_SUITE_P(Zoo, ZooExport, ::testing::ValuesIn(zoo_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooExport, ::testing::ValuesIn(testing::zoo_names()),
                          [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
 
 // ---- float: every op ----------------------------------------------------------------------------
@@ -402,28 +276,28 @@ TEST(OnnxExport, EveryOpRunsInOnnxRuntimeAndReimports) {
                           [](const std::string& n) { return n.find("ceil_mode") != std::string::npos; }))
       << "the ceil_mode case is not exercised";
   constexpr int64_t batch = 3;
-  const std::vector<float> input = random_input(static_cast<size_t>(batch * 3 * 15 * 15), 7);
-  Result<std::vector<float>> expected = run_gramlite(graph, input, batch);
+  const std::vector<float> input = testing::random_input(static_cast<size_t>(batch * 3 * 15 * 15), 7);
+  Result<std::vector<float>> expected = testing::run_gramlite(graph, input, batch);
   ASSERT_TRUE(expected.ok()) << expected.status().message();
 
   OnnxImportOptions options;
   options.class_names = graph.metadata.class_names;
   Result<ir::Graph> back = import_onnx(model, options);
   ASSERT_TRUE(back.ok()) << back.status().message();
-  Result<std::vector<float>> reimported = run_gramlite(*back, input, batch);
+  Result<std::vector<float>> reimported = testing::run_gramlite(*back, input, batch);
   ASSERT_TRUE(reimported.ok()) << reimported.status().message();
-  EXPECT_LE(max_abs_diff(*expected, *reimported), kReimportRelativeBound * std::max(1.0, max_abs(*expected)));
+  EXPECT_LE(testing::max_abs_diff(*expected, *reimported), kReimportRelativeBound * std::max(1.0, testing::max_abs(*expected)));
 
-  const std::string verdict = python_check(dir, model);
+  const std::string verdict = testing::python_check(dir, model);
   if (verdict.rfind("skip: ", 0) != 0) {
     EXPECT_EQ(verdict, "");
   }
 
-  const OrtResult ort = run_ort(dir, model, input, {batch, 3, 15, 15});
+  const testing::OrtResult ort = testing::run_ort(dir, model, input, {batch, 3, 15, 15});
   if (ort.skipped) GTEST_SKIP() << ort.message;
   ASSERT_TRUE(ort.ok()) << ort.message;
   ASSERT_EQ(ort.output.size(), expected->size());
-  EXPECT_LE(max_abs_diff(*expected, ort.output), kOrtRelativeBound * std::max(1.0, max_abs(*expected)));
+  EXPECT_LE(testing::max_abs_diff(*expected, ort.output), testing::kOrtRelativeBound * std::max(1.0, testing::max_abs(*expected)));
 }
 
 TEST(OnnxExport, WritesOpset13MetadataAndASymbolicBatch) {
@@ -533,11 +407,11 @@ std::vector<float> quantize_bias(const std::vector<float>& b, float input_scale,
 Int8Case int8_case() {
   using C = Int8Case;
   Int8Case c;
-  c.input = random_input(static_cast<size_t>(C::kBatch * C::kIn * C::kSize * C::kSize), 99);
-  const std::vector<float> conv_w = random_input(static_cast<size_t>(C::kOut * C::kIn * 9), 100, -0.4f, 0.4f);
-  const std::vector<float> conv_b = random_input(static_cast<size_t>(C::kOut), 101, -0.2f, 0.2f);
-  const std::vector<float> lin_w = random_input(static_cast<size_t>(C::kClasses * C::kOut), 102, -1.0f, 1.0f);
-  const std::vector<float> lin_b = random_input(static_cast<size_t>(C::kClasses), 103, -0.3f, 0.3f);
+  c.input = testing::random_input(static_cast<size_t>(C::kBatch * C::kIn * C::kSize * C::kSize), 99);
+  const std::vector<float> conv_w = testing::random_input(static_cast<size_t>(C::kOut * C::kIn * 9), 100, -0.4f, 0.4f);
+  const std::vector<float> conv_b = testing::random_input(static_cast<size_t>(C::kOut), 101, -0.2f, 0.2f);
+  const std::vector<float> lin_w = testing::random_input(static_cast<size_t>(C::kClasses * C::kOut), 102, -1.0f, 1.0f);
+  const std::vector<float> lin_b = testing::random_input(static_cast<size_t>(C::kClasses), 103, -0.3f, 0.3f);
 
   // Stage by stage, in float on dequantized values (the QDQ semantics).
   const ir::AffineQuant q_in = range_quant(c.input);
@@ -698,7 +572,7 @@ TEST(OnnxExportInt8, WritesTheQdqLayout) {
   testing::TempDir dir;
   const std::string model = dir.file("int8.onnx");
   testing::write_text(model, *bytes);
-  const std::string verdict = python_check(dir, model);
+  const std::string verdict = testing::python_check(dir, model);
   if (verdict.rfind("skip: ", 0) != 0) {
     EXPECT_EQ(verdict, "");
   }
@@ -716,11 +590,11 @@ TEST(OnnxExportInt8, RunsInOnnxRuntimeWithinTheOutputLsb) {
   ASSERT_TRUE(export_onnx(c.graph, model).ok());
   const std::vector<int64_t> dims = {Int8Case::kBatch, Int8Case::kIn, Int8Case::kSize, Int8Case::kSize};
   for (const bool optimize : {false, true}) {
-    const OrtResult ort = run_ort(dir, model, c.input, dims, optimize);
+    const testing::OrtResult ort = testing::run_ort(dir, model, c.input, dims, optimize);
     if (ort.skipped) GTEST_SKIP() << ort.message;
     ASSERT_TRUE(ort.ok()) << ort.message;
     ASSERT_EQ(ort.output.size(), c.emulated.size());
-    const double lsb = max_abs_diff(ort.output, c.emulated) / c.output_scale;
+    const double lsb = testing::max_abs_diff(ort.output, c.emulated) / c.output_scale;
     std::cout << "int8 QDQ in ORT (optimizations " << (optimize ? "on" : "off") << "): max difference " << lsb
               << " output LSB\n";
     EXPECT_LE(lsb, optimize ? 2.0 + 1e-3 : 1.0 + 1e-3);
@@ -733,162 +607,24 @@ TEST(OnnxExportInt8, RunsInOnnxRuntimeWithinAFewLsbOfGramlitesInt8Kernels) {
   if (!onnx_export_available()) GTEST_SKIP() << "built without ONNX support";
   testing::TempDir dir;
   const Int8Case c = int8_case();
-  Result<std::vector<float>> expected = run_gramlite(c.graph, c.input, Int8Case::kBatch);
+  Result<std::vector<float>> expected = testing::run_gramlite(c.graph, c.input, Int8Case::kBatch);
   if (!expected.ok() && expected.status().code() == StatusCode::kUnsupported) {
     GTEST_SKIP() << "no int8 reference kernels in this build yet: " << expected.status().message();
   }
   ASSERT_TRUE(expected.ok()) << expected.status().message();
-  const double gl_lsb = max_abs_diff(*expected, c.emulated) / c.output_scale;
+  const double gl_lsb = testing::max_abs_diff(*expected, c.emulated) / c.output_scale;
   const std::string model = dir.file("int8.onnx");
   ASSERT_TRUE(export_onnx(c.graph, model).ok());
-  const OrtResult ort = run_ort(dir, model, c.input, {Int8Case::kBatch, Int8Case::kIn, Int8Case::kSize, Int8Case::kSize});
+  const testing::OrtResult ort = testing::run_ort(dir, model, c.input, {Int8Case::kBatch, Int8Case::kIn, Int8Case::kSize, Int8Case::kSize});
   if (ort.skipped) GTEST_SKIP() << ort.message;
   ASSERT_TRUE(ort.ok()) << ort.message;
-  const double lsb = max_abs_diff(ort.output, *expected) / c.output_scale;
+  const double lsb = testing::max_abs_diff(ort.output, *expected) / c.output_scale;
   std::cout << "int8: max |ORT - gramlite int8| = " << lsb << " output LSB (gramlite vs QDQ float semantics: " << gl_lsb
             << " LSB)\n";
   EXPECT_LE(lsb, 3.0 + 1e-3);
-  EXPECT_EQ(top1_agreements(*expected, ort.output, Int8Case::kClasses, 3.0 * c.output_scale), Int8Case::kBatch);
+  EXPECT_EQ(testing::top1_agreements(*expected, ort.output, Int8Case::kClasses, 3.0 * c.output_scale), Int8Case::kBatch);
 }
 
-#ifdef GRAMLITE_EXPORT_INT8_ZOO
-// ---- int8: zoo models quantized by compress::convert_to_int8 (label slow) ------------------------
-
-// Synthetic stained-smear-like images: a light background with dark rods and cocci of a few stain
-// colours, normalised with the model's mean / std. Deterministic per seed.
-std::vector<float> synthetic_images(int64_t count, int64_t size, uint32_t seed, const ir::Preprocessing& p) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(0.0f, 1.0f);
-  const size_t plane = static_cast<size_t>(size * size);
-  std::vector<float> out(static_cast<size_t>(count) * 3 * plane);
-  const float stains[3][3] = {{0.45f, 0.2f, 0.6f}, {0.85f, 0.35f, 0.5f}, {0.3f, 0.15f, 0.35f}};
-  for (int64_t n = 0; n < count; ++n) {
-    float* img = out.data() + static_cast<size_t>(n) * 3 * plane;
-    const float bg[3] = {0.85f + 0.1f * u(rng), 0.8f + 0.1f * u(rng), 0.85f + 0.1f * u(rng)};
-    for (size_t c = 0; c < 3; ++c) std::fill(img + c * plane, img + (c + 1) * plane, bg[c]);
-    const int objects = 3 + static_cast<int>(u(rng) * 12);
-    for (int o = 0; o < objects; ++o) {
-      const float* stain = stains[static_cast<int>(u(rng) * 2.999f)];
-      const float cx = u(rng) * static_cast<float>(size), cy = u(rng) * static_cast<float>(size);
-      const float rx = 1.0f + u(rng) * static_cast<float>(size) / 6.0f, ry = 1.0f + u(rng) * static_cast<float>(size) / 16.0f;
-      const float angle = u(rng) * 3.14159f, ca = std::cos(angle), sa = std::sin(angle);
-      for (int64_t y = 0; y < size; ++y) {
-        for (int64_t x = 0; x < size; ++x) {
-          const float dx = static_cast<float>(x) - cx, dy = static_cast<float>(y) - cy;
-          const float a = (dx * ca + dy * sa) / rx, b = (-dx * sa + dy * ca) / ry;
-          if (a * a + b * b > 1.0f) continue;
-          for (size_t c = 0; c < 3; ++c) img[c * plane + static_cast<size_t>(y * size + x)] = stain[c] + 0.05f * u(rng);
-        }
-      }
-    }
-    for (size_t c = 0; c < 3; ++c) {
-      for (size_t i = 0; i < plane; ++i) img[c * plane + i] = (img[c * plane + i] - p.mean[c]) / p.std[c];
-    }
-  }
-  return out;
-}
-
-// The scale of the int8 tensor the graph output is dequantized from.
-float output_scale(const ir::Graph& g) {
-  for (const ir::Node& node : g.nodes) {
-    if (node.kind == OpKind::kDequantize && node.outputs[0] == g.outputs[0]) return g.tensor(node.inputs[0]).quant.scales[0];
-  }
-  return 0.0f;
-}
-
-class ZooInt8Export : public ::testing::TestWithParam<std::string> {};
-
-// Every zoo model quantized (per-channel weights, min-max calibration on 32 synthetic images),
-// exported as QDQ and run in ONNX Runtime (all graph optimizations: QDQ fused into QLinear ops)
-// on 200 other synthetic images (100 for inception_v3), against gramlite's int8 reference kernels: top-1 agreement and
-// logits within kInt8LogitLsb output LSB (see the measured figures below).
-constexpr double kInt8LogitLsb = 24.0;
-TEST_P(ZooInt8Export, AgreesWithGramlitesInt8InOnnxRuntime) {
-  if (!onnx_export_available()) GTEST_SKIP() << "built without ONNX support";
-  testing::TempDir dir;
-  Result<zoo::ArchInfo> info = zoo::find_architecture(GetParam());
-  ASSERT_TRUE(info.ok());
-  zoo::BuildOptions options;
-  options.num_classes = 3;
-  options.seed = 5;
-  options.input_size = info->min_input_size;
-  options.include_softmax = false;
-  Result<ir::Graph> graph = zoo::build(GetParam(), options);
-  ASSERT_TRUE(graph.ok()) << graph.status().message();
-  const int64_t size = info->min_input_size;
-  Result<ir::Graph> prepared = compress::prepare_for_quantization(*graph);
-  ASSERT_TRUE(prepared.ok()) << prepared.status().message();
-  compress::CalibrationSet calib;
-  calib.image_shape = {3, size, size};
-  for (uint32_t b = 0; b < 4; ++b) calib.batches.push_back(synthetic_images(8, size, 1000 + b, graph->metadata.preprocessing));
-  Result<ir::ActivationRanges> ranges = compress::calibrate(*prepared, calib, {});
-  ASSERT_TRUE(ranges.ok()) << ranges.status().message();
-  Result<ir::Graph> int8 = compress::convert_to_int8(*prepared, *ranges, {});
-  ASSERT_TRUE(int8.ok()) << int8.status().message();
-  const float scale = output_scale(*int8);
-  ASSERT_GT(scale, 0.0f);
-
-  // 200 images (100 for inception_v3, whose int8 reference run alone takes minutes here).
-  const int64_t kImages = GetParam() == "inception_v3" ? 100 : 200;
-  const std::vector<float> images = synthetic_images(kImages, size, 7, graph->metadata.preprocessing);
-  Result<std::vector<float>> expected = run_gramlite(*int8, images, kImages);
-  ASSERT_TRUE(expected.ok()) << expected.status().message();
-  const std::string model = dir.file("int8.onnx");
-  OnnxExportReport report;
-  ASSERT_TRUE(export_onnx(*int8, model, {}, &report).ok());
-  EXPECT_TRUE(report.quantized);
-  const std::string verdict = python_check(dir, model);
-  if (verdict.rfind("skip: ", 0) != 0) {
-    EXPECT_EQ(verdict, "");
-  }
-  const OrtResult ort = run_ort(dir, model, images, {kImages, 3, size, size});
-  if (ort.skipped) GTEST_SKIP() << ort.message;
-  ASSERT_TRUE(ort.ok()) << ort.message;
-  ASSERT_EQ(ort.output.size(), expected->size());
-  double mean_lsb = 0.0;
-  for (size_t i = 0; i < expected->size(); ++i) mean_lsb += std::fabs((*expected)[i] - ort.output[i]) / scale;
-  mean_lsb /= static_cast<double>(expected->size());
-  const double max_lsb = max_abs_diff(*expected, ort.output) / scale;
-  // Where they disagree: the gap between gramlite's top two logits, in LSB (a near-tie flips on
-  // one LSB of difference).
-  int near_ties = 0, disagreements = 0;
-  for (int64_t row = 0; row < kImages; ++row) {
-    std::vector<float> r(expected->begin() + row * 3, expected->begin() + row * 3 + 3);
-    std::vector<float> o(ort.output.begin() + row * 3, ort.output.begin() + row * 3 + 3);
-    const auto rc = std::max_element(r.begin(), r.end()) - r.begin();
-    const auto oc = std::max_element(o.begin(), o.end()) - o.begin();
-    disagreements += rc != oc ? 1 : 0;
-    if (rc != oc) near_ties += (r[static_cast<size_t>(rc)] - r[static_cast<size_t>(oc)]) / scale <= max_lsb ? 1 : 0;
-  }
-  const int strict = static_cast<int>(kImages) - disagreements;  // arg-max equal (an exact tie counts as a miss)
-  std::cout << GetParam() << " int8: top-1 agreement " << strict << "/" << kImages << ", logits max " << max_lsb
-            << " / mean " << mean_lsb << " output LSB (scale " << scale << "), " << report.quantize_linear
-            << " QuantizeLinear, " << report.dequantize_linear << " DequantizeLinear\n";
-  // The same file with ORT's optimizations off (float ops between Q / DQ, no fused integer kernels).
-  const OrtResult plain = run_ort(dir, model, images, {kImages, 3, size, size}, false);
-  ASSERT_TRUE(plain.ok()) << plain.message;
-  std::cout << GetParam() << " int8: disagreements within the max difference of a tie: " << near_ties
-            << "; without ORT optimizations: top-1 " << top1_agreements(*expected, plain.output, 3, 0.0) << "/" << kImages
-            << ", logits max " << max_abs_diff(*expected, plain.output) / scale << " LSB; ORT fused vs plain: max "
-            << max_abs_diff(ort.output, plain.output) / scale << " LSB\n";
-  // Measured (docs/onnx-export.md): 95.5-100 % strict agreement on these untrained models, whose
-  // three logits are near ties on many images; ORT's own fused and unfused runs of the same file
-  // differ by as much as ORT and gramlite do (up to 16 LSB), and a per-tensor comparison shows
-  // 1-LSB rounding differences from the first convolution on, accumulating over 30-120 int8
-  // tensors, with no op where they jump: rounding, not a mapping error. Asserted: every
-  // disagreement is a near tie, >= 90 % agreement, and the 99.5 % where there are no near
-  // ties.
-  EXPECT_EQ(disagreements, near_ties) << "a disagreement that is not a near tie";
-  EXPECT_GE(strict, static_cast<int>(std::ceil(0.9 * kImages)));
-  if (near_ties == 0) {
-    EXPECT_GE(strict, static_cast<int>(std::ceil(0.995 * kImages)));
-  }
-  EXPECT_LE(max_lsb, kInt8LogitLsb);
-}
-
-INSTANTIATE_TEST_SUITE_P(Zoo, ZooInt8Export, ::testing::ValuesIn(zoo_names()),
-                         [](const ::testing::TestParamInfo<std::string>& param) { return param.param; });
-#endif  // GRAMLITE_EXPORT_INT8_ZOO
 
 // ---- errors -------------------------------------------------------------------------------------
 
