@@ -47,6 +47,7 @@ int run_command_line(int argc, char** argv) {
   gramlite::cli::add_version_command(app, exit_code);
   gramlite::cli::add_zoo_command(app, exit_code);
   gramlite::cli::add_import_command(app, exit_code);
+  gramlite::cli::add_export_command(app, exit_code);
   gramlite::cli::add_info_command(app, exit_code);
   gramlite::cli::add_run_command(app, exit_code);
   gramlite::cli::add_train_command(app, exit_code);
