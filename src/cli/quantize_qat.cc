@@ -27,14 +27,3 @@ Result<QatOutcome> run_qat(const QatRequest& request) {
 }
 
 }  // namespace gramlite::cli
-
-#ifndef GRAMLITE_HAVE_QAT
-// TEMPORARY (issue 9): quantization-aware training is built on branch h-qat; until it is merged,
-// this stub keeps `gramlite quantize --qat` linking. The coordinator removes it at merge.
-namespace gramlite::train {
-Result<QuantizationAwareResult> run_quantization_aware_training(const QuantizationAwareOptions& /*options*/,
-                                                                const TrainingJobCallbacks& /*callbacks*/) {
-  return unsupported("quantization-aware training is not built yet");
-}
-}  // namespace gramlite::train
-#endif
