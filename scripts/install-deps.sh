@@ -11,7 +11,7 @@ fi
 
 core=(build-essential cmake ninja-build pkg-config libflatbuffers-dev flatbuffers-compiler libgtest-dev libgmock-dev)
 full=(libopenblas-dev libtorch-dev libopencv-dev libpng-dev libjpeg-dev libopenslide-dev openslide-tools libtiff-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
-      libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx)
+      libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx nodejs npm)
 
 packages=("${core[@]}")
 if [ "${GRAMLITE_DEPS:-full}" != core ]; then packages+=("${full[@]}"); fi
@@ -22,9 +22,21 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps.sh: all ${#packages[@]} packages already installed"
-  exit 0
+else
+  echo "install-deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# ONNX Runtime, the peer the ONNX export tests and benchmarks compare with (its native library ships
+# inside the npm package), into third_party_peers/ (git ignores it). Best effort: without it those
+# tests skip with the reason. GRAMLITE_PEERS=none leaves it out.
+if [ "${GRAMLITE_DEPS:-full}" != core ] && [ "${GRAMLITE_PEERS:-ort}" != none ] && command -v npm >/dev/null 2>&1; then
+  peers="$(cd "$(dirname "$0")/.." && pwd)/third_party_peers"
+  if [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
+    mkdir -p "$peers"
+    (cd "$peers" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error onnxruntime-node) ||
+      echo "install-deps.sh: onnxruntime-node could not be installed; the ONNX Runtime tests will skip" >&2
+  fi
+fi

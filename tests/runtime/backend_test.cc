@@ -151,9 +151,10 @@ TEST(Backend, NoBackendAcceptingANodeNamesEveryReason) {
   auto g = std::make_shared<ir::Graph>();
   const ir::TensorId x = g->add_value("x", {ir::kDynamicDim, 4});
   g->inputs = {x};
-  std::vector<int8_t> bytes(8, 1);
-  const ir::TensorId w = g->add_constant("q.weight", {2, 4}, ir::DType::kInt8, Buffer::copy_of(bytes.data(), 8));
-  g->tensor(w).quant = {{0.5f}, {0}, -1};  // a valid int8 weight (ir::validate_quantization), no kernel for it
+  // An int64 weight: valid IR (an importer's index tensor), but no Linear kernel reads it.
+  std::vector<int64_t> bytes(8, 1);
+  const ir::TensorId w =
+      g->add_constant("q.weight", {2, 4}, ir::DType::kInt64, Buffer::copy_of(bytes.data(), 8 * sizeof(int64_t)));
   const ir::TensorId y = g->add_value("y");
   g->add_node(make_test_node("qfc", ir::OpKind::kLinear, {x, w}, y));
   g->outputs = {y};
@@ -162,7 +163,7 @@ TEST(Backend, NoBackendAcceptingANodeNamesEveryReason) {
   const Status status = session->reshape(1);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
-  for (const char* part : {"qfc", "portable", "reference", "q.weight", "int8"}) {
+  for (const char* part : {"qfc", "portable", "reference", "q.weight", "int64"}) {
     EXPECT_NE(status.message().find(part), std::string::npos) << part << " in " << status.message();
   }
 }
