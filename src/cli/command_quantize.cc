@@ -131,6 +131,11 @@ Result<Int8Outcome> quantize_int8(const QuantizeFlags& flags, const ir::Graph& m
     reading->finish();
     if (!images.ok()) return images.status();
     set = std::move(images).value();
+    // Before calibration: the corrected biases shift the activations the ranges must cover.
+    if (flags.bias_correction) {
+      GRAMLITE_ASSIGN_OR_RETURN(int corrected, compress::correct_bias(prepared, set, int8_options, &pool));
+      std::cerr << "corrected the bias of " << corrected << " layers\n";
+    }
     if (flags.qat_epochs == 0) {
       compress::CalibrationOptions calibration;
       GRAMLITE_ASSIGN_OR_RETURN(calibration.observer, compress::parse_observer(flags.observer));
@@ -143,10 +148,6 @@ Result<Int8Outcome> quantize_int8(const QuantizeFlags& flags, const ir::Graph& m
       if (!calibrated.ok()) return calibrated.status().with_context(flags.model);
       ranges = std::move(calibrated).value();
     }
-  }
-  if (flags.bias_correction) {
-    GRAMLITE_ASSIGN_OR_RETURN(int corrected, compress::correct_bias(prepared, set, int8_options, &pool));
-    std::cerr << "corrected the bias of " << corrected << " layers\n";
   }
   auto int8 = compress::convert_to_int8(prepared, ranges, int8_options);
   if (!int8.ok()) return int8.status().with_context(flags.model);

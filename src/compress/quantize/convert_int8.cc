@@ -241,8 +241,7 @@ Status Int8Converter::quantize_weight_layer(ir::Node& node) {
   q.dtype = ir::DType::kInt32;
   q.quant.axis = 0;
   for (float ws : weight_scales) {
-    q.quant.scales.push_back(input_scale * ws);
-    q.quant.zero_points.push_back(0);
+    q.quant.scales.push_back(input_scale * ws);  // symmetric: no zero points stored (all 0)
   }
   Buffer data = Buffer::allocate(static_cast<size_t>(channels) * sizeof(int32_t));
   auto* values = data.mutable_as<int32_t>();

@@ -99,7 +99,7 @@ ir::Tensor quantize_weight(const ir::Tensor& weight, bool per_tensor, int bits) 
   out.shape = weight.shape;
   out.dtype = ir::DType::kInt8;
   out.quant.scales = std::move(scales);
-  out.quant.zero_points.assign(out.quant.scales.size(), 0);
+  // Symmetric: the zero points are all 0 and not stored (4 bytes a channel less in the file).
   out.quant.axis = 0;
   out.data = std::move(data);
   return out;
