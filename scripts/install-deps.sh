@@ -11,7 +11,7 @@ fi
 
 core=(build-essential cmake ninja-build pkg-config libflatbuffers-dev flatbuffers-compiler libgtest-dev libgmock-dev)
 full=(libopenblas-dev libtorch-dev libopencv-dev libpng-dev libjpeg-dev libopenslide-dev openslide-tools libtiff-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
-      libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx nodejs npm)
+      libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx)
 
 packages=("${core[@]}")
 if [ "${GRAMLITE_DEPS:-full}" != core ]; then packages+=("${full[@]}"); fi
@@ -31,7 +31,8 @@ fi
 
 # ONNX Runtime, the peer the ONNX export tests and benchmarks compare with (its native library ships
 # inside the npm package), into third_party_peers/ (git ignores it). Best effort: without it those
-# tests skip with the reason. GRAMLITE_PEERS=none leaves it out.
+# tests skip with the reason. GRAMLITE_PEERS=none leaves it out. Node.js and npm are not installed
+# here (the machines this runs on bring their own; Debian's npm conflicts with them).
 if [ "${GRAMLITE_DEPS:-full}" != core ] && [ "${GRAMLITE_PEERS:-ort}" != none ] && command -v npm >/dev/null 2>&1; then
   peers="$(cd "$(dirname "$0")/.." && pwd)/third_party_peers"
   if [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
