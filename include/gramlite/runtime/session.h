@@ -8,13 +8,15 @@
 // Lifecycle (XNNPACK's create -> reshape -> run):
 //  - create() validates the graph and, unless options.optimize is false, runs
 //    ir::optimize_for_inference on a private copy (the caller's graph is never modified); it
-//    resolves the backend names (an unknown name is an error). The session holds the graph (and
-//    so its weight buffers) for its whole life; kernels may point into it.
+//    resolves the backend names (an unknown name is an error). fp16 weights and int8 weights of
+//    float layers (the fp16 and dynamic-range modes) are widened to float32 in that copy. The
+//    session holds the graph (and so its weight buffers) for its whole life; kernels may point
+//    into it.
 //  - the first reshape(batch) creates one kernel per node, once for the session's life: for each
 //    node the backends are asked in order and the first that accepts it wins (the reference
-//    backend, last, runs every float32 op). Kernels check attributes and dtypes and pack weights
-//    then; a node no backend accepts (int8 / fp16 tensors, sparse-encoded weights today) is an
-//    error naming the node, the tensor and each backend's reason. The choice is kept per node
+//    backend, last, runs every float32 op and every int8 op of docs/quantization.md). Kernels
+//    check attributes and dtypes and pack weights then; a node no backend accepts (sparse-encoded
+//    weights today) is an error naming the node, the tensor and each backend's reason. The choice is kept per node
 //    (node_plans()).
 //  - every reshape(batch) computes concrete shapes for the batch, lets each kernel re-plan for
 //    them (cheap: no weight packing) and plans one memory arena for all activations and kernel
