@@ -90,24 +90,13 @@ void run_plan(Op op, const BroadcastPlan& plan, const float* a, const float* b, 
       }
       const int last = plan.rank - 1;
       const int64_t row_length = plan.dims[last];
-      const int64_t rows = row_length == 0 ? 0 : plan.count / row_length;
-      parallel_for(pool, rows, [&](int64_t begin, int64_t end) {
-        for (int64_t row = begin; row < end; ++row) {
-          // Offsets of this row in a and b from its multi-index.
-          int64_t offset_a = 0, offset_b = 0, rest = row;
-          for (int d = last - 1; d >= 0; --d) {
-            const int64_t index = rest % plan.dims[d];
-            rest /= plan.dims[d];
-            offset_a += index * plan.a_strides[d];
-            offset_b += index * plan.b_strides[d];
-          }
-          const float* pa = a + offset_a;
-          const float* pb = b + offset_b;
-          const int64_t sa = plan.a_strides[last], sb = plan.b_strides[last];
-          float* dst = out + row * row_length;
-          for (int64_t i = 0; i < row_length; ++i) dst[i] = op(pa[i * sa], pb[i * sb]);
-          apply_activation(activation, dst, static_cast<size_t>(row_length));
-        }
+      const int64_t sa = plan.a_strides[last], sb = plan.b_strides[last];
+      for_each_broadcast_row(plan, pool, [&](int64_t row, int64_t offset_a, int64_t offset_b) {
+        const float* pa = a + offset_a;
+        const float* pb = b + offset_b;
+        float* dst = out + row * row_length;
+        for (int64_t i = 0; i < row_length; ++i) dst[i] = op(pa[i * sa], pb[i * sb]);
+        apply_activation(activation, dst, static_cast<size_t>(row_length));
       });
       return;
     }

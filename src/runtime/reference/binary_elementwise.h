@@ -41,6 +41,29 @@ struct BroadcastPlan {
   int64_t b_strides[kMaxBroadcastRank] = {};
 };
 
+// The general broadcast walk both the float and the int8 Add / Mul use: calls
+// row_fn(row, offset_a, offset_b) for every row of the output's last dim (rank >= 1), rows split
+// over the pool; the row's element i reads a[offset_a + i * a_strides[rank-1]] and likewise b.
+template <typename RowFn>
+void for_each_broadcast_row(const BroadcastPlan& plan, ThreadPool* pool, RowFn row_fn) {
+  const int last = plan.rank - 1;
+  const int64_t row_length = plan.dims[last];
+  const int64_t rows = row_length == 0 ? 0 : plan.count / row_length;
+  parallel_for(pool, rows, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      // Offsets of this row in a and b from its multi-index.
+      int64_t offset_a = 0, offset_b = 0, rest = row;
+      for (int d = last - 1; d >= 0; --d) {
+        const int64_t index = rest % plan.dims[d];
+        rest /= plan.dims[d];
+        offset_a += index * plan.a_strides[d];
+        offset_b += index * plan.b_strides[d];
+      }
+      row_fn(row, offset_a, offset_b);
+    }
+  });
+}
+
 // The broadcast output shape of a and b, or an error when they do not broadcast.
 Result<ir::Shape> broadcast_shape(const ir::Shape& a, const ir::Shape& b);
 Result<BroadcastPlan> plan_broadcast(const ir::Shape& a, const ir::Shape& b);

@@ -11,26 +11,13 @@ namespace {
 
 struct Conv2dS8Plan {
   Conv2dParams geometry;
-  ir::AffineQuant x;
-  ir::AffineQuant y;
-  std::vector<ir::FixedPointMultiplier> multipliers;  // one per output channel
-  ir::Int8Clamp clamp;
-  bool has_bias = false;
+  int8::WeightLayerQuant q;
 };
 
 Result<Conv2dS8Plan> plan_conv2d_s8(const KernelContext& context) {
   Conv2dS8Plan plan;
   GRAMLITE_ASSIGN_OR_RETURN(plan.geometry, plan_conv2d(context));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.x, int8::activation_quant(context.inputs[0], "input"));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.y, int8::activation_quant(context.outputs[0], "output"));
-  GRAMLITE_ASSIGN_OR_RETURN(const std::vector<float> w_scales,
-                            int8::weight_scales(context.inputs[1], plan.geometry.out_channels));
-  plan.has_bias = has_input(context.node, 2);
-  if (plan.has_bias) GRAMLITE_RETURN_IF_ERROR(int8::check_bias(context.inputs[2], plan.x, w_scales));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.clamp, int8::fused_clamp(context.node, plan.y));
-  for (float w_scale : w_scales) {
-    plan.multipliers.push_back(ir::quantize_multiplier(static_cast<double>(plan.x.scale) * w_scale / plan.y.scale));
-  }
+  GRAMLITE_ASSIGN_OR_RETURN(plan.q, int8::plan_weight_layer_quant(context, plan.geometry.out_channels));
   return plan;
 }
 
@@ -39,9 +26,9 @@ void run_conv2d_s8(const Conv2dS8Plan& plan, const KernelIo& io, ThreadPool* poo
   const ir::Conv2dAttrs& a = p.attrs;
   const int8_t* input = int8::input_s8(io, 0);
   const int8_t* weight = int8::input_s8(io, 1);
-  const auto* bias = plan.has_bias ? static_cast<const int32_t*>(io.inputs[2]) : nullptr;
+  const auto* bias = plan.q.has_bias ? static_cast<const int32_t*>(io.inputs[2]) : nullptr;
   int8_t* output = int8::output_s8(io, 0);
-  const int32_t zx = plan.x.zero_point;
+  const int32_t zx = plan.q.x.zero_point;
   const int64_t group_in = p.in_channels / a.groups;
   const int64_t group_out = p.out_channels / a.groups;
   parallel_for(pool, p.batch * p.out_channels, [&](int64_t begin, int64_t end) {
@@ -73,8 +60,8 @@ void run_conv2d_s8(const Conv2dS8Plan& plan, const KernelIo& io, ThreadPool* poo
           const auto acc32 = static_cast<int32_t>(std::clamp<int64_t>(acc, std::numeric_limits<int32_t>::min(),
                                                                       std::numeric_limits<int32_t>::max()));
           output[((n * p.out_channels + o) * p.out_h + oh) * p.out_w + ow] = static_cast<int8_t>(
-              ir::requantize(acc32, plan.multipliers[static_cast<size_t>(o)], plan.y.zero_point, plan.clamp.min,
-                             plan.clamp.max));
+              ir::requantize(acc32, plan.q.multipliers[static_cast<size_t>(o)], plan.q.y.zero_point, plan.q.clamp.min,
+                             plan.q.clamp.max));
         }
       }
     }

@@ -128,4 +128,18 @@ Result<ir::Int8Clamp> fused_clamp(const ir::Node& node, const ir::AffineQuant& o
                      "' is not a clamp (split it into its own lookup-table node)");
 }
 
+Result<WeightLayerQuant> plan_weight_layer_quant(const KernelContext& context, int64_t out_channels) {
+  WeightLayerQuant q;
+  GRAMLITE_ASSIGN_OR_RETURN(q.x, activation_quant(context.inputs[0], "input"));
+  GRAMLITE_ASSIGN_OR_RETURN(q.y, activation_quant(context.outputs[0], "output"));
+  GRAMLITE_ASSIGN_OR_RETURN(const std::vector<float> w_scales, weight_scales(context.inputs[1], out_channels));
+  q.has_bias = has_input(context.node, 2);
+  if (q.has_bias) GRAMLITE_RETURN_IF_ERROR(check_bias(context.inputs[2], q.x, w_scales));
+  GRAMLITE_ASSIGN_OR_RETURN(q.clamp, fused_clamp(context.node, q.y));
+  for (float w_scale : w_scales) {
+    q.multipliers.push_back(ir::quantize_multiplier(static_cast<double>(q.x.scale) * w_scale / q.y.scale));
+  }
+  return q;
+}
+
 }  // namespace gramlite::runtime::reference::int8

@@ -39,6 +39,18 @@ Status check_bias(const TensorDesc& bias, const ir::AffineQuant& input, const st
 // them into an op plus a lookup-table node).
 Result<ir::Int8Clamp> fused_clamp(const ir::Node& node, const ir::AffineQuant& out);
 
+// The quantization side of an int8 weight layer (Conv2d, Linear), checked and planned once: input
+// and output parameters, one requantization multiplier s_x * s_w[c] / s_y per output channel, the
+// fused clamp, and whether an int32 bias (checked against s_x * s_w) is present.
+struct WeightLayerQuant {
+  ir::AffineQuant x;
+  ir::AffineQuant y;
+  std::vector<ir::FixedPointMultiplier> multipliers;
+  ir::Int8Clamp clamp;
+  bool has_bias = false;
+};
+Result<WeightLayerQuant> plan_weight_layer_quant(const KernelContext& context, int64_t out_channels);
+
 // Whether two activations' params are the same (a copy needs no rescale).
 inline bool same_quant(const ir::AffineQuant& a, const ir::AffineQuant& b) {
   return a.scale == b.scale && a.zero_point == b.zero_point;

@@ -11,26 +11,13 @@ namespace {
 
 struct LinearS8Plan {
   LinearParams shape;
-  ir::AffineQuant x;
-  ir::AffineQuant y;
-  std::vector<ir::FixedPointMultiplier> multipliers;  // one per output feature
-  ir::Int8Clamp clamp;
-  bool has_bias = false;
+  int8::WeightLayerQuant q;
 };
 
 Result<LinearS8Plan> plan_linear_s8(const KernelContext& context) {
   LinearS8Plan plan;
   GRAMLITE_ASSIGN_OR_RETURN(plan.shape, plan_linear(context));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.x, int8::activation_quant(context.inputs[0], "input"));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.y, int8::activation_quant(context.outputs[0], "output"));
-  GRAMLITE_ASSIGN_OR_RETURN(const std::vector<float> w_scales,
-                            int8::weight_scales(context.inputs[1], plan.shape.out_features));
-  plan.has_bias = has_input(context.node, 2);
-  if (plan.has_bias) GRAMLITE_RETURN_IF_ERROR(int8::check_bias(context.inputs[2], plan.x, w_scales));
-  GRAMLITE_ASSIGN_OR_RETURN(plan.clamp, int8::fused_clamp(context.node, plan.y));
-  for (float w_scale : w_scales) {
-    plan.multipliers.push_back(ir::quantize_multiplier(static_cast<double>(plan.x.scale) * w_scale / plan.y.scale));
-  }
+  GRAMLITE_ASSIGN_OR_RETURN(plan.q, int8::plan_weight_layer_quant(context, plan.shape.out_features));
   return plan;
 }
 
@@ -38,9 +25,9 @@ void run_linear_s8(const LinearS8Plan& plan, const KernelIo& io, ThreadPool* poo
   const LinearParams& p = plan.shape;
   const int8_t* input = int8::input_s8(io, 0);
   const int8_t* weight = int8::input_s8(io, 1);
-  const auto* bias = plan.has_bias ? static_cast<const int32_t*>(io.inputs[2]) : nullptr;
+  const auto* bias = plan.q.has_bias ? static_cast<const int32_t*>(io.inputs[2]) : nullptr;
   int8_t* output = int8::output_s8(io, 0);
-  const int32_t zx = plan.x.zero_point;
+  const int32_t zx = plan.q.x.zero_point;
   parallel_for(pool, p.rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t o = 0; o < p.out_features; ++o) {
@@ -51,7 +38,7 @@ void run_linear_s8(const LinearS8Plan& plan, const KernelIo& io, ThreadPool* poo
         const auto acc32 = static_cast<int32_t>(std::clamp<int64_t>(acc, std::numeric_limits<int32_t>::min(),
                                                                     std::numeric_limits<int32_t>::max()));
         output[r * p.out_features + o] = static_cast<int8_t>(ir::requantize(
-            acc32, plan.multipliers[static_cast<size_t>(o)], plan.y.zero_point, plan.clamp.min, plan.clamp.max));
+            acc32, plan.q.multipliers[static_cast<size_t>(o)], plan.q.y.zero_point, plan.q.clamp.min, plan.q.clamp.max));
       }
     }
   });
