@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 
 #include "int8_test_util.h"
@@ -73,6 +74,64 @@ Lsb check_against_float(ir::Graph& g, const std::vector<int8_t>& x, ir::AffineQu
   return compare_lsb(actual, quantize(expected_real, y_quant));
 }
 
+int32_t saturate_to_int32(int64_t v) {
+  return static_cast<int32_t>(
+      std::clamp<int64_t>(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
+}
+
+// The convolution exactly as docs/quantization.md states it, one output element at a time:
+// acc = bias + sum (x - z_x) * w over the window (padding reads z_x), then saturated to int32,
+// requantized with s_x * s_w[o] / s_y and clamped. The kernel may sum in any order (integer sums are exact), so it
+// must match this bit for bit.
+std::vector<int8_t> textbook_conv_s8(const ir::Graph& g, const std::vector<int8_t>& xq) {
+  const ir::Node& node = g.nodes[0];
+  const auto& a = std::get<ir::Conv2dAttrs>(node.attrs);
+  const ir::Tensor& xt = g.tensor(node.inputs[0]);
+  const ir::Tensor& wt = g.tensor(node.inputs[1]);
+  const ir::Tensor& yt = g.tensor(node.outputs[0]);
+  const bool has_bias = node.inputs.size() > 2;
+  const auto* w = reinterpret_cast<const int8_t*>(wt.data.data());
+  const auto* b = has_bias ? reinterpret_cast<const int32_t*>(g.tensor(node.inputs[2]).data.data()) : nullptr;
+  const int64_t batch = xt.shape[0], in_c = xt.shape[1], in_h = xt.shape[2], in_w = xt.shape[3];
+  const int64_t out_c = yt.shape[1], out_h = yt.shape[2], out_w = yt.shape[3];
+  const int64_t group_in = in_c / a.groups, group_out = out_c / a.groups;
+  const ir::AffineQuant xq_params{xt.quant.scales[0], xt.quant.zero_points[0]};
+  const ir::AffineQuant yq{yt.quant.scales[0], yt.quant.zero_points[0]};
+  ir::Int8Clamp clamp;
+  if (node.fused_activation == ir::Activation::kRelu) clamp = ir::clamp_for_relu(yq);
+  if (node.fused_activation == ir::Activation::kRelu6) clamp = ir::clamp_for_relu6(yq);
+  std::vector<int8_t> y(static_cast<size_t>(batch * out_c * out_h * out_w));
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t o = 0; o < out_c; ++o) {
+      const float w_scale = wt.quant.scales.size() == 1 ? wt.quant.scales[0] : wt.quant.scales[static_cast<size_t>(o)];
+      const ir::FixedPointMultiplier m =
+          ir::quantize_multiplier(static_cast<double>(xq_params.scale) * w_scale / yq.scale);
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          int64_t acc = b != nullptr ? b[o] : 0;
+          for (int64_t c = 0; c < group_in; ++c) {
+            for (int64_t kh = 0; kh < a.kernel_h; ++kh) {
+              for (int64_t kw = 0; kw < a.kernel_w; ++kw) {
+                const int64_t ih = oh * a.stride_h - a.padding.top + kh * a.dilation_h;
+                const int64_t iw = ow * a.stride_w - a.padding.left + kw * a.dilation_w;
+                const bool inside = ih >= 0 && ih < in_h && iw >= 0 && iw < in_w;
+                const int64_t ic = o / group_out * group_in + c;
+                const int32_t x = inside ? xq[static_cast<size_t>(((n * in_c + ic) * in_h + ih) * in_w + iw)]
+                                         : xq_params.zero_point;
+                acc += static_cast<int64_t>(x - xq_params.zero_point) *
+                       w[((o * group_in + c) * a.kernel_h + kh) * a.kernel_w + kw];
+              }
+            }
+          }
+          y[static_cast<size_t>(((n * out_c + o) * out_h + oh) * out_w + ow)] =
+              static_cast<int8_t>(ir::requantize(saturate_to_int32(acc), m, yq.zero_point, clamp.min, clamp.max));
+        }
+      }
+    }
+  }
+  return y;
+}
+
 TEST(Int8Conv2d, MatchesFloatOnDequantizedValuesWithinOneLsb) {
   std::mt19937 rng(7);
   size_t cases = 0, elements = 0, off_by_one = 0, saturated = 0;
@@ -136,6 +195,8 @@ TEST(Int8Conv2d, MatchesFloatOnDequantizedValuesWithinOneLsb) {
           const Lsb r = check_against_float(g, xq, x_quant, rng);
           EXPECT_EQ(r.worse, 0u) << "channels " << channels << " k " << k << " stride " << stride << " groups "
                                  << groups << " first at " << r.first_worse;
+          EXPECT_EQ(from_bytes<int8_t>(run_reference_node(g, {as_bytes(xq)})), textbook_conv_s8(g, xq))
+              << "channels " << channels << " k " << k << " stride " << stride << " groups " << groups;
           ++cases;
           elements += r.count;
           off_by_one += r.off_by_one;
@@ -150,6 +211,46 @@ TEST(Int8Conv2d, MatchesFloatOnDequantizedValuesWithinOneLsb) {
   EXPECT_GT(cases, 70u);
   RecordProperty("elements", static_cast<int>(elements));
   RecordProperty("off_by_one", static_cast<int>(off_by_one));
+}
+
+// The blocking of the fast loop order: rows longer than a block (1024 positions), many rows per
+// block, and a bias so large that the sum no longer provably fits int32 (the int64 path).
+TEST(Int8Conv2d, MatchesTheTextbookOnLongRowsAndHugeBiases) {
+  std::mt19937 rng(5);
+  struct Case {
+    int64_t h, w;
+    int32_t k, stride;
+    bool huge_bias;
+  };
+  for (const Case& c : {Case{2, 1500, 3, 1, false}, Case{3, 2300, 3, 2, false}, Case{40, 50, 1, 1, false},
+                        Case{9, 1100, 3, 1, true}, Case{6, 7, 5, 1, true}}) {
+    ir::Conv2dAttrs a;
+    a.kernel_h = a.kernel_w = c.k;
+    a.stride_h = a.stride_w = c.stride;
+    a.padding = {c.k / 2, c.k / 2, c.k / 2, c.k / 2};
+    const int64_t channels = 3, out_channels = 4;
+    const int64_t oh = reference::conv2d_output_size(c.h, c.k, c.stride, 1, a.padding.top, a.padding.bottom);
+    const int64_t ow = reference::conv2d_output_size(c.w, c.k, c.stride, 1, a.padding.left, a.padding.right);
+    ir::Graph g;
+    const ir::AffineQuant x_quant = random_quant(rng);
+    const ir::TensorId x = add_int8_value(g, "x", {1, channels, c.h, c.w}, x_quant);
+    g.inputs = {x};
+    std::vector<ir::TensorId> inputs = {x};
+    for (ir::TensorId id : add_weights(g, {out_channels, channels, c.k, c.k}, x_quant, WeightCase{}, rng)) {
+      inputs.push_back(id);
+    }
+    if (c.huge_bias) {
+      int32_t* bias = g.tensor(inputs[2]).data.mutable_as<int32_t>();
+      bias[0] = std::numeric_limits<int32_t>::max() - 1000;  // the sum may leave int32: saturates
+      bias[1] = std::numeric_limits<int32_t>::min() + 1000;
+    }
+    const ir::TensorId y = add_int8_value(g, "y", {1, out_channels, oh, ow}, random_quant(rng, 0.5f, 2.0f));
+    g.add_node(make_test_node("conv", ir::OpKind::kConv2d, inputs, y, a));
+    g.outputs = {y};
+    const std::vector<int8_t> xq = random_int8(static_cast<size_t>(channels * c.h * c.w), rng);
+    EXPECT_EQ(from_bytes<int8_t>(run_reference_node(g, {as_bytes(xq)})), textbook_conv_s8(g, xq))
+        << c.h << "x" << c.w << " k " << c.k << " stride " << c.stride;
+  }
 }
 
 TEST(Int8Linear, MatchesFloatOnDequantizedValuesWithinOneLsb) {
