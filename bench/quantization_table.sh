@@ -2,8 +2,9 @@
 # The quantization benchmark table of README.md: MobileNet v1, MobileNet v2 and ResNet50 fine-tuned on
 # the synthetic gram2 and morphology4 tasks (96 px), each in seven variants (fp32, fp16, dynamic range,
 # int8 per channel, int8 per tensor, int8 per tensor with cross-layer equalization and bias correction,
-# int8 quantization-aware training), with test accuracy, macro F1, file size raw and gzip'd, and the
-# latency of the runtime's default backends at one thread.
+# int8 quantization-aware training), with test accuracy, macro F1, top-1 agreement and mean logit
+# cosine with the fp32 model image by image, file size raw and gzip'd, and the latency of the
+# runtime's default backends at one thread.
 #
 #   bench/quantization_table.sh OUT_DIR [STAGE]     STAGE: data, train, variants, measure, table, all
 #
@@ -66,7 +67,7 @@ for task in $tasks; do
         f=$m.$v.gramlite
         [[ -e $f ]] || continue
         make_once "$m.$v.eval.json" sh -c "'$G' evaluate '$f' --data '$data' --split test --threads $threads --json \
-          > '$m.$v.eval.json.tmp' && mv '$m.$v.eval.json.tmp' '$m.$v.eval.json'"
+          --predictions '$m.$v.predictions.csv' > '$m.$v.eval.json.tmp' && mv '$m.$v.eval.json.tmp' '$m.$v.eval.json'"
         make_once "$m.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 2 --runs ${RUNS:-20} --json \
           > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
       done
@@ -75,8 +76,8 @@ for task in $tasks; do
 done
 
 if want table; then
-  printf '| task | model | variant | test accuracy | macro F1 | file bytes | smaller than fp32 | gzip -9 bytes | latency ms (1 thread) |\n'
-  printf '|---|---|---|---:|---:|---:|---:|---:|---:|\n'
+  printf '| task | model | variant | test accuracy | macro F1 | top-1 agreement with fp32 | logit cosine | file bytes | smaller than fp32 | gzip -9 bytes | latency ms (1 thread) |\n'
+  printf '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
   for task in $tasks; do
     for arch in $archs; do
       m=$out/$task.$arch
@@ -87,12 +88,25 @@ if want table; then
         [[ -e $f && -e $m.$v.eval.json && -e $m.$v.bench.json ]] || continue
         bytes=$(stat -c %s "$f")
         gz=$(gzip -9 -n -c "$f" | wc -c)
-        /usr/bin/python3 - "$task" "$arch" "$v" "$m.$v.eval.json" "$m.$v.bench.json" "$bytes" "$fp32_bytes" "$gz" <<'EOF'
-import json, sys
-task, arch, variant, eval_path, bench_path, size, fp32, gz = sys.argv[1:]
-e = json.load(open(eval_path)); b = json.load(open(bench_path))
-print(f"| {task} | {arch} | {variant} | {e['accuracy']:.3f} | {e['macro_f1']:.3f} | {int(size):,} | "
-      f"{int(fp32) / int(size):.2f}x | {int(gz):,} | {b['median_ms']:.1f} |")
+        /usr/bin/python3 - "$task" "$arch" "$v" "$m.$v" "$m.fp32" "$bytes" "$fp32_bytes" "$gz" <<'EOF'
+import csv, json, math, sys
+task, arch, variant, stem, fp32_stem, size, fp32, gz = sys.argv[1:]
+e = json.load(open(stem + ".eval.json")); b = json.load(open(stem + ".bench.json"))
+def rows(path):
+    with open(path, newline="") as f:
+        return {r["image"]: r for r in csv.DictReader(f)}
+ours, reference = rows(stem + ".predictions.csv"), rows(fp32_stem + ".predictions.csv")
+agree, cosines = 0, []
+for image, r in ours.items():
+    ref = reference[image]
+    agree += r["predicted"] == ref["predicted"]
+    x = [float(v) for k, v in r.items() if k.startswith("output:")]
+    y = [float(v) for k, v in ref.items() if k.startswith("output:")]
+    norm = math.sqrt(sum(a * a for a in x) * sum(b * b for b in y))
+    cosines.append(sum(a * b for a, b in zip(x, y)) / norm if norm > 0 else 1.0)
+print(f"| {task} | {arch} | {variant} | {e['accuracy']:.3f} | {e['macro_f1']:.3f} | {agree / len(ours):.3f} | "
+      f"{sum(cosines) / len(cosines):.4f} | {int(size):,} | {int(fp32) / int(size):.2f}x | {int(gz):,} | "
+      f"{b['median_ms']:.1f} |")
 EOF
       done
     done

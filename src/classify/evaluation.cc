@@ -79,13 +79,17 @@ Result<Evaluation> evaluate_on_dataset(std::shared_ptr<const ir::Graph> graph, c
     }
     scores.insert(scores.end(), output.begin(), output.end());
     labels.insert(labels.end(), batch->labels.begin(), batch->labels.end());
+    result.image_paths.insert(result.image_paths.end(), batch->paths.begin(), batch->paths.end());
     if (options.on_progress) options.on_progress(static_cast<int64_t>(labels.size()), total);
   }
   result.stats = loader->total_stats();
+  result.outputs = scores;
+  result.classes = classes;
   if (graph->metadata.output_kind == ir::OutputKind::kLogits) softmax_rows(scores, classes);
   auto report = report::evaluate_classification(labels, scores, result.dataset.class_names);
   if (!report.ok()) return report.status().with_context(data_root);
   result.report = std::move(report).value();
+  result.labels = std::move(labels);
   return result;
 }
 

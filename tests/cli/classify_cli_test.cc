@@ -127,6 +127,52 @@ TEST_F(ClassifyCliTest, EvaluateStopsWithAnErrorOnNonFiniteOutputs) {
   EXPECT_NE(r.output.find(".png"), std::string::npos) << "names an image: " << r.output;
 }
 
+// --predictions: one row per image, in agreement with the report and with `run`; paths with a comma
+// are quoted; a folder or the model itself as the CSV is refused before any work, leaving no file.
+TEST_F(ClassifyCliTest, EvaluateWritesOnePredictionRowPerImage) {
+  for (int i = 0; i < 3; ++i) {
+    write_image(path("data/c0/" + std::to_string(i) + ".png"), i);
+    write_image(path("data/c1/" + std::to_string(i) + (i == 0 ? ",odd.png" : ".png")), 10 + i);
+  }
+  const std::string csv = path("predictions.csv");
+  CommandResult r = run_gramlite_within(
+      120, "evaluate " + model_ + " --data " + path("data") + " --split '' --json --predictions " + csv);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json report = nlohmann::json::parse(r.output);
+  std::ifstream in(csv);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "image,label,predicted,output:c0,output:c1");
+  int rows = 0, correct = 0, quoted = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    if (line.front() == '"') {
+      ++quoted;
+      line = line.substr(line.find("\",") + 2);
+    } else {
+      line = line.substr(line.find(',') + 1);
+    }
+    const std::string label = line.substr(0, line.find(','));
+    line = line.substr(line.find(',') + 1);
+    const std::string predicted = line.substr(0, line.find(','));
+    line = line.substr(line.find(',') + 1);
+    const float out0 = std::stof(line.substr(0, line.find(','))), out1 = std::stof(line.substr(line.find(',') + 1));
+    EXPECT_EQ(predicted, out0 >= out1 ? "c0" : "c1") << "the prediction is the arg-max of the outputs";
+    correct += label == predicted;
+  }
+  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(quoted, 1) << "the path with a comma is quoted";
+  EXPECT_DOUBLE_EQ(report["accuracy"].get<double>(), correct / 6.0);
+
+  for (const std::string& bad : {path("data"), model_}) {
+    r = run_gramlite_within(120, "evaluate " + model_ + " --data " + path("data") + " --split '' --predictions " + bad);
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("--predictions"), std::string::npos) << r.output;
+  }
+  EXPECT_TRUE(fs::is_directory(path("data")));
+  EXPECT_TRUE(format::load_model(model_).ok()) << "the model was not overwritten";
+}
+
 TEST_F(ClassifyCliTest, InfoReportsNonFiniteWeights) {
   CommandResult r = run_gramlite("info --json " + model_);
   ASSERT_EQ(r.exit_code, 0) << r.output;

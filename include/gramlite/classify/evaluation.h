@@ -33,6 +33,12 @@ struct Evaluation {
   data::FolderDataset dataset;
   report::ClassificationReport report;
   data::LoaderStats stats;
+  // Per scored image, in dataset order: its path, its label and the model's raw output row
+  // (`classes` values each: logits or probabilities, whichever the model gives).
+  std::vector<std::string> image_paths;
+  std::vector<int> labels;
+  std::vector<float> outputs;
+  size_t classes = 0;
   std::vector<std::string> warnings;  // things the caller should show (e.g. class names matched by order)
 };
 
