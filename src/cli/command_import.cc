@@ -65,8 +65,12 @@ int import_onnx_model(const OnnxFlags& flags) {
       return report_error(invalid_argument("--std values must be positive finite numbers, got ", s));
     }
   }
-  if (!flags.mean.empty()) options.preprocessing.mean = flags.mean;
-  if (!flags.std.empty()) options.preprocessing.std = flags.std;
+  // --mean / --std replace the file's recorded preprocessing (or ImageNet's) as a whole.
+  if (!flags.mean.empty() || !flags.std.empty()) {
+    options.preprocessing = ir::Preprocessing{};
+    if (!flags.mean.empty()) options.preprocessing->mean = flags.mean;
+    if (!flags.std.empty()) options.preprocessing->std = flags.std;
+  }
   interop::OnnxImportReport report;
   auto graph = interop::import_onnx(flags.model, options, &report);
   if (!graph.ok()) return report_error(graph.status());
@@ -104,10 +108,12 @@ void add_import_command(CLI::App& app, int& exit_code) {
   onnx->add_option("--input-size", onnx_flags->input_size,
                    "Square input size in pixels (needed when the model's H / W are symbolic)")
       ->check(non_negative_number());
-  onnx->add_option("--mean", onnx_flags->mean, "Per-channel mean of the input normalisation (default ImageNet's)")
+  onnx->add_option("--mean", onnx_flags->mean,
+                   "Per-channel mean of the input normalisation (default: what a gramlite-exported file records, "
+                   "else ImageNet's; --mean or --std replaces the recorded preprocessing)")
       ->delimiter(',')
       ->expected(3);
-  onnx->add_option("--std", onnx_flags->std, "Per-channel std of the input normalisation (default ImageNet's)")
+  onnx->add_option("--std", onnx_flags->std, "Per-channel std of the input normalisation (default: as for --mean)")
       ->delimiter(',')
       ->expected(3);
   onnx->add_option("-o,--output", onnx_flags->output, "Model file to write")->required();

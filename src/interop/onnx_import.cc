@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include <onnx/checker.h>
 
 #include "base/input_file.h"
 #include "base/one_line.h"
+#include "interop/onnx_gramlite_metadata.h"
 #include "interop/onnx_importer.h"
 #include "gramlite/ir/passes.h"
 #include "gramlite/ir/shape_inference.h"
@@ -323,10 +325,22 @@ Result<int> Importer::fuse_hard_swish() {
   return fused;
 }
 
-void Importer::record_metadata() {
+void Importer::record_metadata(const GramliteOnnxMetadata& stored) {
   ir::ModelMetadata& m = graph_.metadata;
   m.name = model_.graph().name();
-  m.preprocessing = options_.preprocessing;
+  m.architecture = stored.architecture;
+  // The exporting model's own entries first; this import's provenance replaces any of the same name.
+  m.extra = stored.extra;
+  if (options_.preprocessing) {
+    m.preprocessing = *options_.preprocessing;
+    m.extra["preprocessing"] = "set by the importer's options";
+  } else if (stored.preprocessing) {
+    m.preprocessing = *stored.preprocessing;
+    m.extra["preprocessing"] = "read from the file's gramlite.preprocessing";
+  } else {
+    m.preprocessing = ir::Preprocessing{};
+    m.extra["preprocessing"] = "not stored in the ONNX file; torchvision's ImageNet mean/std assumed";
+  }
   m.extra["producer"] = "gramlite interop (ONNX import)";
   m.extra["weights"] = "imported";
   m.extra["source_file"] = source_;
@@ -335,7 +349,6 @@ void Importer::record_metadata() {
       model_.producer_version().empty() ? model_.producer_name() : model_.producer_name() + " " + model_.producer_version();
   m.extra["source_opset"] = std::to_string(opset_);
   m.extra["source_graph"] = model_.graph().name();
-  m.extra["preprocessing"] = "not stored in ONNX files; set by the importer's options (default: ImageNet mean/std)";
   for (const ir::Node& node : graph_.nodes) {
     if (graph_.is_graph_output(node.outputs[0]) && node.kind == ir::OpKind::kSoftmax) {
       m.output_kind = ir::OutputKind::kProbabilities;
@@ -390,16 +403,25 @@ Result<ir::Graph> Importer::run() {
 
   const ir::Shape& out_shape = graph_.tensor(graph_.outputs[0]).shape;
   const int64_t classes = out_shape.empty() ? 0 : out_shape.back();
+  std::map<std::string, std::string> props;
+  for (const onnx::StringStringEntryProto& entry : model_.metadata_props()) props[entry.key()] = entry.value();
+  GramliteOnnxMetadata stored = read_gramlite_onnx_metadata(props);
+  for (std::string& n : stored.notes) note(std::move(n));
   if (!options_.class_names.empty()) {
     if (static_cast<int64_t>(options_.class_names.size()) != classes) {
       return invalid_argument(options_.class_names.size(), " class names given for a model with ", classes,
                               " outputs (output shape ", ir::shape_to_string(out_shape), ")");
     }
     graph_.metadata.class_names = options_.class_names;
+  } else if (stored.class_names && static_cast<int64_t>(stored.class_names->size()) == classes) {
+    graph_.metadata.class_names = *stored.class_names;
   } else {
+    if (stored.class_names) {
+      note(str_cat("ignored gramlite.class_names: ", stored.class_names->size(), " names for ", classes, " outputs"));
+    }
     for (int64_t c = 0; c < classes; ++c) graph_.metadata.class_names.push_back(str_cat("class_", c));
   }
-  record_metadata();
+  record_metadata(stored);
   if (report_ != nullptr) {
     report_->opset = opset_;
     report_->producer = graph_.metadata.extra["source_producer"];

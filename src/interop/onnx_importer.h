@@ -18,6 +18,7 @@
 
 #include "gramlite/base/status.h"
 #include "gramlite/interop/onnx_import.h"
+#include "interop/onnx_gramlite_metadata.h"
 #include "interop/onnx_tensor.h"
 #include "gramlite/ir/graph.h"
 
@@ -94,7 +95,7 @@ class Importer {
   Status set_graph_outputs();
   Status drop_unused_inputs();
   Result<int> fuse_hard_swish();
-  void record_metadata();
+  void record_metadata(const GramliteOnnxMetadata& stored);
 
   const onnx::ModelProto& model_;
   const OnnxImportOptions& options_;

@@ -343,6 +343,62 @@ TEST(OnnxExport, WritesOpset13MetadataAndASymbolicBatch) {
       << props["gramlite.preprocessing"];
 }
 
+// What export records in metadata_props comes back on import: class names (with a comma and a
+// quote), a non-default preprocessing, the architecture and the extra entries. Explicit options
+// win over the file; an unreadable entry is ignored with a note, not a failure.
+TEST(OnnxExport, ReimportRestoresTheRecordedMetadata) {
+  if (!onnx_export_available()) GTEST_SKIP() << "built without ONNX support";
+  ir::Graph graph = all_ops_graph();
+  graph.metadata.architecture = "hand_made";
+  graph.metadata.extra["trained_on"] = "gram2";
+  graph.metadata.preprocessing.mean = {0.5f, 0.25f, 0.125f};
+  graph.metadata.preprocessing.std = {0.3f, 0.2f, 0.1f};
+  graph.metadata.preprocessing.resize = ir::ResizeMode::kShorterSideCrop;
+  graph.metadata.preprocessing.bgr = true;
+  Result<std::string> bytes = export_onnx_to_memory(graph);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+
+  Result<ir::Graph> back = import_onnx_from_memory(bytes->data(), bytes->size());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  const ir::ModelMetadata& m = back->metadata;
+  EXPECT_EQ(m.class_names, graph.metadata.class_names);
+  EXPECT_EQ(m.preprocessing.mean, graph.metadata.preprocessing.mean);
+  EXPECT_EQ(m.preprocessing.std, graph.metadata.preprocessing.std);
+  EXPECT_EQ(m.preprocessing.resize, ir::ResizeMode::kShorterSideCrop);
+  EXPECT_TRUE(m.preprocessing.bgr);
+  EXPECT_EQ(m.architecture, "hand_made");
+  EXPECT_EQ(m.output_kind, graph.metadata.output_kind);
+  EXPECT_EQ(m.extra.at("trained_on"), "gram2");
+  EXPECT_EQ(m.extra.at("producer"), "gramlite interop (ONNX import)") << "this import's provenance wins";
+
+  OnnxImportOptions options;
+  options.class_names = {"w", "x", "y", "z"};
+  options.preprocessing = ir::Preprocessing{};
+  back = import_onnx_from_memory(bytes->data(), bytes->size(), options);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->metadata.class_names, options.class_names);
+  EXPECT_EQ(back->metadata.preprocessing.mean, ir::Preprocessing{}.mean);
+  EXPECT_FALSE(back->metadata.preprocessing.bgr);
+
+  onnx::ModelProto m2 = parse(*bytes);
+  for (auto& p : *m2.mutable_metadata_props()) {
+    if (p.key() == "gramlite.class_names") p.set_value("[\"only\", \"three\", \"names\"]");
+    if (p.key() == "gramlite.preprocessing") p.set_value(R"({"mean":[0.5,0.5,0.5],"std":[0,1,1]})");
+  }
+  const std::string edited = m2.SerializeAsString();
+  OnnxImportReport report;
+  back = import_onnx_from_memory(edited.data(), edited.size(), {}, &report);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->metadata.class_names, (std::vector<std::string>{"class_0", "class_1", "class_2", "class_3"}));
+  EXPECT_EQ(back->metadata.preprocessing.mean, ir::Preprocessing{}.mean) << "a zero std is not taken";
+  int noted = 0;
+  for (const std::string& note : report.notes) {
+    noted += note.find("ignored gramlite.class_names: 3 names for 4 outputs") != std::string::npos;
+    noted += note.find("ignored gramlite.preprocessing") != std::string::npos;
+  }
+  EXPECT_EQ(noted, 2);
+}
+
 // ---- int8 (QDQ) ---------------------------------------------------------------------------------
 
 // Quantize -> int8 Conv2d (ReLU) -> int8 GlobalAvgPool -> Flatten -> int8 Linear -> Dequantize, as

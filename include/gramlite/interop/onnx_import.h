@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,8 @@ struct OnnxImportOptions {
   // declares H / W symbolic (e.g. exported with dynamic_axes on them). When the model has a fixed
   // size, a different non-zero value is an error (the weights of a Flatten + Gemm head fix it).
   int input_size = 0;
-  // One name per output class; empty: "class_0", "class_1", ...
+  // One name per output class; empty: the names a gramlite-exported file records
+  // (metadata_props "gramlite.class_names"), else "class_0", "class_1", ...
   std::vector<std::string> class_names;
   // Whether dim 0 of the input becomes the IR's dynamic batch even when the model fixes it
   // (torch.onnx.export without dynamic_axes writes batch 1). Reshape targets that repeat the fixed
@@ -47,11 +49,11 @@ struct OnnxImportOptions {
   // Run onnx::checker::check_model before importing. It catches malformed graphs with the checker's
   // own wording; the importer checks everything it relies on either way.
   bool run_checker = true;
-  // ONNX files do not say how to prepare an input image. The default is torchvision's ImageNet
-  // normalisation ((x - mean) / std with mean 0.485/0.456/0.406, std 0.229/0.224/0.225, RGB),
-  // right for models exported from torchvision; Keras MobileNet expects mean 0.5, std 0.5 (x / 127.5
-  // - 1). Set to match the model.
-  ir::Preprocessing preprocessing;
+  // How to prepare an input image. ONNX has no field for it: nullopt takes what a gramlite-exported
+  // file records (metadata_props "gramlite.preprocessing") and otherwise torchvision's ImageNet
+  // normalisation ((x - mean) / std with mean 0.485/0.456/0.406, std 0.229/0.224/0.225, RGB), right
+  // for models exported from torchvision; Keras MobileNet expects mean 0.5, std 0.5 (x / 127.5 - 1).
+  std::optional<ir::Preprocessing> preprocessing;
 };
 
 struct OnnxImportReport {
