@@ -10,8 +10,7 @@
 #
 # Every step is skipped when its output exists, so an interrupted run continues where it stopped.
 # Environment: GRAMLITE (binary, default build/gramlite), THREADS (training/evaluation threads,
-# default nproc), EPOCHS (MobileNets, default 8), RESNET_EPOCHS (default 3: ResNet50 costs about ten
-# MobileNets per epoch on a 2-core machine), QAT_EPOCHS (default 1), RUNS (latency runs, default 20),
+# default nproc), EPOCHS (default 8), QAT_EPOCHS (default 1), RUNS (latency runs, default 20),
 # ARCHS, TASKS (space-separated subsets).
 set -euo pipefail
 G=${GRAMLITE:-build/gramlite}
@@ -26,7 +25,6 @@ mkdir -p "$out"
 say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 want() { [[ $stage == all || $stage == "$1" ]]; }
 per_class() { case $1 in gram2) echo 1000 ;; morphology4) echo 500 ;; esac; }
-epochs() { case $1 in resnet50) echo "${RESNET_EPOCHS:-3}" ;; *) echo "${EPOCHS:-8}" ;; esac; }
 
 # Runs "$@" writing $target only when $target is missing (the command writes it atomically).
 make_once() {
@@ -47,7 +45,7 @@ for task in $tasks; do
     m=$out/$task.$arch
     if want train; then
       make_once "$m.fp32.gramlite" "$G" train --arch "$arch" --pretrained none --data "$data" --input-size 96 \
-        --epochs "$(epochs "$arch")" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
+        --epochs "${EPOCHS:-8}" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
         -o "$m.fp32.gramlite"
     fi
     if want variants; then

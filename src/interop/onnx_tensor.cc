@@ -4,25 +4,10 @@
 #include <cstring>
 
 #include "base/checked_math.h"
+#include "base/float16.h"
 
 namespace gramlite::interop::onnx_detail {
 namespace {
-
-// IEEE half -> float, including subnormals, infinities and NaN.
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  const uint32_t mantissa = h & 0x3ffu;
-  float magnitude;
-  if (exponent == 0) {
-    magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-  } else if (exponent == 31) {
-    magnitude = mantissa == 0 ? INFINITY : NAN;
-  } else {
-    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
-  }
-  return sign != 0 ? -magnitude : magnitude;
-}
 
 size_t element_size(int32_t data_type) {
   switch (data_type) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/float16.h"
+
 namespace gramlite::interop {
 namespace {
 
@@ -70,26 +72,6 @@ std::optional<TorchDType> dtype_of_storage_class(std::string_view name) {
     if (entry.name == name) return entry.dtype;
   }
   return std::nullopt;
-}
-
-float half_to_float(uint16_t bits) {
-  const uint32_t sign = static_cast<uint32_t>(bits >> 15) << 31;
-  const uint32_t exponent = (bits >> 10) & 0x1Fu;
-  const uint32_t mantissa = bits & 0x3FFu;
-  float magnitude;
-  if (exponent == 0) {
-    magnitude = std::ldexp(static_cast<float>(mantissa), -24);  // zero or subnormal
-  } else if (exponent == 31) {
-    magnitude = mantissa == 0 ? INFINITY : NAN;
-  } else {
-    magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
-  }
-  uint32_t out;
-  std::memcpy(&out, &magnitude, sizeof(out));
-  out |= sign;
-  float result;
-  std::memcpy(&result, &out, sizeof(result));
-  return result;
 }
 
 float bfloat16_to_float(uint16_t bits) {

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "base/float16.h"
+
 namespace gramlite::runtime {
 namespace {
 
@@ -84,31 +86,6 @@ Result<Buffer> dequantize_int8(const ir::Tensor& t, size_t count) {
 }
 
 }  // namespace
-
-float half_to_float(uint16_t bits) {
-  const uint32_t sign = static_cast<uint32_t>(bits >> 15) << 31;
-  const uint32_t exponent = (bits >> 10) & 0x1fu;
-  uint32_t mantissa = bits & 0x3ffu;
-  uint32_t out = 0;
-  if (exponent == 0x1f) {
-    out = sign | 0x7f800000u | (mantissa << 13);  // infinity, or NaN with its payload
-  } else if (exponent != 0) {
-    out = sign | ((exponent - 15 + 127) << 23) | (mantissa << 13);
-  } else if (mantissa == 0) {
-    out = sign;  // +-0
-  } else {
-    // Subnormal: mantissa * 2^-24. Shift the leading 1 up to bit 10; each shift lowers the exponent.
-    int32_t e = -14;
-    while ((mantissa & 0x400u) == 0) {
-      mantissa <<= 1;
-      --e;
-    }
-    out = sign | (static_cast<uint32_t>(e + 127) << 23) | ((mantissa & 0x3ffu) << 13);
-  }
-  float value = 0.0f;
-  std::memcpy(&value, &out, sizeof(value));
-  return value;
-}
 
 bool has_narrow_weights(const ir::Graph& graph) {
   const auto consumers = graph.consumers();

@@ -18,9 +18,6 @@
 
 namespace gramlite::runtime {
 
-// IEEE 754 binary16 -> binary32, exact for every value (subnormals, infinities, NaN payloads).
-float half_to_float(uint16_t bits);
-
 // Whether `graph` has a constant decode_narrow_weights would widen (so the session copies it).
 bool has_narrow_weights(const ir::Graph& graph);
 

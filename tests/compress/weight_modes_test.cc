@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "compress/quantize/float16.h"
+#include "base/float16.h"
 #include "gramlite/compress/quantize.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/validate.h"
@@ -39,8 +39,8 @@ TEST(ConvertToFloat16, WeightsAreHalvedAndRoundedToNearest) {
       const std::vector<float> w = values_of<float>(before);
       const std::vector<uint16_t> h = values_of<uint16_t>(after);
       for (size_t j = 0; j < w.size(); ++j) {
-        ASSERT_EQ(h[j], internal::float_to_half(w[j]));
-        EXPECT_LE(std::fabs(internal::half_to_float(h[j]) - w[j]), std::ldexp(std::fabs(w[j]), -11) + 1e-8f);
+        ASSERT_EQ(h[j], float_to_half(w[j]));
+        EXPECT_LE(std::fabs(half_to_float(h[j]) - w[j]), std::ldexp(std::fabs(w[j]), -11) + 1e-8f);
       }
     }
   }

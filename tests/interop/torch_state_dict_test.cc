@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "../base/special_files.h"
+#include "base/float16.h"
 #include "pickle_builder.h"
 #include "test_support.h"
 #include "zip_builder.h"

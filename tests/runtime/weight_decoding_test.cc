@@ -14,6 +14,7 @@
 #include <limits>
 #include <random>
 
+#include "base/float16.h"
 #include "gramlite/runtime/session.h"
 #include "int8_test_util.h"
 

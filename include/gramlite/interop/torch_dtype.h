@@ -33,8 +33,8 @@ std::optional<TorchDType> dtype_of_storage_class(std::string_view qualified_name
 float load_as_float(const uint8_t* bytes, TorchDType dtype, size_t index);
 int64_t load_as_int(const uint8_t* bytes, TorchDType dtype, size_t index);
 
-// IEEE half / bfloat16 bit patterns to float32 (exact: every such value is representable).
-float half_to_float(uint16_t bits);
+// bfloat16 bit patterns to float32 (exact: every such value is representable). IEEE half is
+// base/float16.h's half_to_float.
 float bfloat16_to_float(uint16_t bits);
 
 }  // namespace gramlite::interop

@@ -2,7 +2,7 @@
 // range). Only Conv2d / Linear weights change; biases, activations and every other op stay float32.
 #include <vector>
 
-#include "compress/quantize/float16.h"
+#include "base/float16.h"
 #include "compress/quantize/graph_rewrite.h"
 #include "gramlite/compress/quantize.h"
 #include "gramlite/ir/validate.h"
@@ -42,7 +42,7 @@ Result<ir::Graph> convert_to_float16(const ir::Graph& float_graph) {
     const std::vector<float> values = internal::float_values(t);
     Buffer data = Buffer::allocate(values.size() * sizeof(uint16_t));
     auto* half = data.mutable_as<uint16_t>();
-    for (size_t i = 0; i < values.size(); ++i) half[i] = internal::float_to_half(values[i]);
+    for (size_t i = 0; i < values.size(); ++i) half[i] = float_to_half(values[i]);
     t.dtype = ir::DType::kFloat16;
     t.data = std::move(data);
   }

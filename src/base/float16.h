@@ -4,11 +4,11 @@
 
 #include <cstdint>
 
-namespace gramlite::compress::internal {
+namespace gramlite {
 
 // Overflow gives infinity, values below half the smallest subnormal give a signed zero, NaN stays
 // NaN (quiet, sign kept).
 uint16_t float_to_half(float value);
 float half_to_float(uint16_t half);
 
-}  // namespace gramlite::compress::internal
+}  // namespace gramlite

@@ -1,5 +1,5 @@
 // float -> half rounding: to nearest, ties to even, against exhaustive and hand-picked cases.
-#include "compress/quantize/float16.h"
+#include "base/float16.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <limits>
 
-namespace gramlite::compress::internal {
+namespace gramlite {
 namespace {
 
 float from_bits(uint32_t bits) {
@@ -71,4 +71,4 @@ TEST(Float16, HalfToFloatKnownValues) {
 }
 
 }  // namespace
-}  // namespace gramlite::compress::internal
+}  // namespace gramlite

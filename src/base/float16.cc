@@ -1,8 +1,8 @@
-#include "compress/quantize/float16.h"
+#include "base/float16.h"
 
 #include <cstring>
 
-namespace gramlite::compress::internal {
+namespace gramlite {
 
 uint16_t float_to_half(float value) {
   uint32_t bits = 0;
@@ -56,4 +56,4 @@ float half_to_float(uint16_t half) {
   return value;
 }
 
-}  // namespace gramlite::compress::internal
+}  // namespace gramlite
