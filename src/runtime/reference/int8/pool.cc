@@ -87,7 +87,6 @@ void run_max_pool_s8(const PoolS8Plan& plan, const KernelIo& io, ThreadPool* poo
 
 void run_avg_pool_s8(const PoolS8Plan& plan, const KernelIo& io, ThreadPool* pool) {
   const Pool2dParams& p = plan.geometry;
-  const ir::Pool2dAttrs& a = p.attrs;
   const int8_t* input = int8::input_s8(io, 0);
   int8_t* output = int8::output_s8(io, 0);
   const int32_t zx = plan.q.in.zero_point, zy = plan.q.out.zero_point;
@@ -96,27 +95,19 @@ void run_avg_pool_s8(const PoolS8Plan& plan, const KernelIo& io, ThreadPool* poo
       const int8_t* x = input + plane * p.in_h * p.in_w;
       int8_t* y = output + plane * p.out_h * p.out_w;
       for (int64_t oh = 0; oh < p.out_h; ++oh) {
-        const int64_t h0 = oh * a.stride_h - a.padding.top;
-        const int64_t h_padded_end = std::min<int64_t>(h0 + a.kernel_h, p.in_h + a.padding.bottom);
-        const int64_t h_begin = std::max<int64_t>(h0, 0);
-        const int64_t h_end = std::min<int64_t>(h_padded_end, p.in_h);
         for (int64_t ow = 0; ow < p.out_w; ++ow) {
-          const int64_t w0 = ow * a.stride_w - a.padding.left;
-          const int64_t w_padded_end = std::min<int64_t>(w0 + a.kernel_w, p.in_w + a.padding.right);
-          const int64_t w_begin = std::max<int64_t>(w0, 0);
-          const int64_t w_end = std::min<int64_t>(w_padded_end, p.in_w);
+          const AvgPoolWindow window = avg_pool_window(p, oh, ow);
           int8_t& out = y[oh * p.out_w + ow];
-          if (h_begin >= h_end || w_begin >= w_end) {  // all padding: real 0, as the float kernel
+          if (window.empty()) {  // all padding: real 0, as the float kernel
             out = static_cast<int8_t>(std::clamp(zy, ir::kInt8Min, ir::kInt8Max));
             continue;
           }
           int32_t sum = 0;
-          for (int64_t ih = h_begin; ih < h_end; ++ih) {
-            for (int64_t iw = w_begin; iw < w_end; ++iw) sum += x[ih * p.in_w + iw] - zx;
+          for (int64_t ih = window.h_begin; ih < window.h_end; ++ih) {
+            for (int64_t iw = window.w_begin; iw < window.w_end; ++iw) sum += x[ih * p.in_w + iw] - zx;
           }
-          const int64_t divisor =
-              a.count_include_pad ? (h_padded_end - h0) * (w_padded_end - w0) : (h_end - h_begin) * (w_end - w_begin);
-          out = static_cast<int8_t>(int8::requantize_small(sum, plan.multipliers[static_cast<size_t>(divisor)], zy));
+          out = static_cast<int8_t>(
+              int8::requantize_small(sum, plan.multipliers[static_cast<size_t>(window.divisor)], zy));
         }
       }
     }
