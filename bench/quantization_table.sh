@@ -6,7 +6,8 @@
 # cosine with the fp32 model image by image, file size raw and gzip'd, and the latency of the
 # runtime's default backends at one thread.
 #
-#   bench/quantization_table.sh OUT_DIR [STAGE]     STAGE: data, train, variants, measure, table, all
+#   bench/quantization_table.sh OUT_DIR [STAGE]   STAGE: data, train, variants, measure (accuracy),
+#                                                 latency (run it on a quiet machine), table, all
 #
 # Every step is skipped when its output exists, so an interrupted run continues where it stopped.
 # Environment: GRAMLITE (binary, default build/gramlite), THREADS (training/evaluation threads,
@@ -14,7 +15,7 @@
 # ARCHS, TASKS (space-separated subsets).
 set -euo pipefail
 G=${GRAMLITE:-build/gramlite}
-out=${1:?usage: bench/quantization_table.sh OUT_DIR [data|train|variants|measure|table|all]}
+out=${1:?usage: bench/quantization_table.sh OUT_DIR [data|train|variants|measure|latency|table|all]}
 stage=${2:-all}
 threads=${THREADS:-$(nproc 2>/dev/null || echo 2)}
 archs=${ARCHS:-mobilenet_v1 mobilenet_v2 resnet50}
@@ -66,6 +67,12 @@ for task in $tasks; do
         [[ -e $f ]] || continue
         make_once "$m.$v.eval.json" sh -c "'$G' evaluate '$f' --data '$data' --split test --threads $threads --json \
           --predictions '$m.$v.predictions.csv' > '$m.$v.eval.json.tmp' && mv '$m.$v.eval.json.tmp' '$m.$v.eval.json'"
+      done
+    fi
+    if want latency; then
+      for v in $variants; do
+        f=$m.$v.gramlite
+        [[ -e $f ]] || continue
         make_once "$m.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 2 --runs ${RUNS:-20} --json \
           > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
       done
@@ -83,13 +90,17 @@ if want table; then
       fp32_bytes=$(stat -c %s "$m.fp32.gramlite")
       for v in $variants; do
         f=$m.$v.gramlite
-        [[ -e $f && -e $m.$v.eval.json && -e $m.$v.bench.json ]] || continue
+        [[ -e $f && -e $m.$v.eval.json ]] || continue
         bytes=$(stat -c %s "$f")
         gz=$(gzip -9 -n -c "$f" | wc -c)
         /usr/bin/python3 - "$task" "$arch" "$v" "$m.$v" "$m.fp32" "$bytes" "$fp32_bytes" "$gz" <<'EOF'
 import csv, json, math, sys
 task, arch, variant, stem, fp32_stem, size, fp32, gz = sys.argv[1:]
-e = json.load(open(stem + ".eval.json")); b = json.load(open(stem + ".bench.json"))
+e = json.load(open(stem + ".eval.json"))
+try:
+    latency = f"{json.load(open(stem + '.bench.json'))['median_ms']:.1f}"
+except FileNotFoundError:
+    latency = "-"
 def rows(path):
     with open(path, newline="") as f:
         return {r["image"]: r for r in csv.DictReader(f)}
@@ -104,7 +115,7 @@ for image, r in ours.items():
     cosines.append(sum(a * b for a, b in zip(x, y)) / norm if norm > 0 else 1.0)
 print(f"| {task} | {arch} | {variant} | {e['accuracy']:.3f} | {e['macro_f1']:.3f} | {agree / len(ours):.3f} | "
       f"{sum(cosines) / len(cosines):.4f} | {int(size):,} | {int(fp32) / int(size):.2f}x | {int(gz):,} | "
-      f"{b['median_ms']:.1f} |")
+      f"{latency} |")
 EOF
       done
     done
