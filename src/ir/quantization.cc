@@ -49,43 +49,22 @@ FixedPointMultiplier quantize_multiplier(double real_multiplier) {
   return {static_cast<int32_t>(q), exponent};
 }
 
-namespace {
-
-// gemmlowp's SaturatingRoundingDoublingHighMul: round(a * b / 2^31), the one overflow saturated.
-int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
-  if (a == b && a == std::numeric_limits<int32_t>::min()) return std::numeric_limits<int32_t>::max();
-  const int64_t product = static_cast<int64_t>(a) * static_cast<int64_t>(b);
-  const int64_t nudge = product >= 0 ? (1LL << 30) : (1 - (1LL << 30));
-  return static_cast<int32_t>((product + nudge) / (1LL << 31));
-}
-
-// gemmlowp's RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away from zero.
-int32_t rounding_divide_by_power_of_two(int32_t x, int exponent) {
-  if (exponent <= 0) return x;
-  const int32_t mask = static_cast<int32_t>((1LL << exponent) - 1);
-  const int32_t remainder = x & mask;
-  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
-}  // namespace
 
 int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m) {
   if (m.multiplier == 0) return 0;
-  if (m.shift > 0) {
-    // A multiplier >= 1. gemmlowp (and TFLite) shift value left first, which overflows int32 for
-    // large values (and saturating it there would halve kMax * 1.0). The same rounding on the
-    // exact 64-bit product, round(value * multiplier / 2^(31 - shift)) with ties up, equals theirs
-    // wherever theirs is defined, and saturates where the result does not fit.
-    const int64_t product = static_cast<int64_t>(value) * m.multiplier;  // |product| < 2^62
-    const int right = 31 - std::min<int32_t>(m.shift, 30);
-    const int64_t rounded = (product + (int64_t{1} << (right - 1))) >> right;  // floor: ties toward +inf
-    return static_cast<int32_t>(
-        std::clamp<int64_t>(rounded, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
-  }
-  const int right_shift = -m.shift;
-  return rounding_divide_by_power_of_two(saturating_rounding_doubling_high_mul(value, m.multiplier),
-                                         right_shift > 31 ? 31 : right_shift);
+  // One rounding of the exact product (|value * multiplier| < 2^62), as ONNX's QuantizeLinear
+  // rounds: gemmlowp's high multiply followed by a rounding shift rounds twice, and in a MobileNet
+  // the rare one-LSB differences that causes in each layer grow through the depthwise layers.
+  const int64_t product = static_cast<int64_t>(value) * m.multiplier;
+  const int right = 31 - std::min<int32_t>(m.shift, 30);  // >= 1
+  if (right > 62) return 0;  // |product| / 2^right < 1/2
+  const int64_t one = int64_t{1} << right;
+  const int64_t floor = product >= 0 ? product / one : -((-product + one - 1) / one);
+  const int64_t rest = product - floor * one;  // in [0, one)
+  const int64_t half = one / 2;
+  const int64_t rounded = floor + ((rest > half || (rest == half && (floor & 1) != 0)) ? 1 : 0);
+  return static_cast<int32_t>(
+      std::clamp<int64_t>(rounded, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()));
 }
 
 Int8Clamp clamp_for_relu(const AffineQuant& out) {

@@ -1,6 +1,6 @@
 // int8 Conv2d and Linear reference kernels against the float reference kernels run on the
 // dequantized input, weights and bias, their output quantized with the int8 output's parameters:
-// within one LSB everywhere (the requantization rounds once more than the float path; see
+// within one LSB everywhere (the multiplier's 31 bits and the float path's own rounding; see
 // docs/quantization.md), and exact for nearly every element. Shapes swept the ncnn way (channels
 // 1, 3, 8, 13, 24; kernels 1/3/5; strides 1/2; symmetric and asymmetric padding; dilation;
 // depthwise and grouped; batch 1 and 3) with random scales and zero points, and output ranges
@@ -205,8 +205,9 @@ TEST(Int8Conv2d, MatchesFloatOnDequantizedValuesWithinOneLsb) {
       }
     }
   }
-  // Off by one only where the float result lies within rounding of a tie: rare.
-  EXPECT_LT(static_cast<double>(off_by_one), 0.01 * static_cast<double>(elements));
+  // Off by one only where the float path's own rounding or the multiplier's 31 bits cross a
+  // boundary: none of 65,940 here. gemmlowp's double rounding put 289 (0.44 %) one off.
+  EXPECT_LE(static_cast<double>(off_by_one), 1e-4 * static_cast<double>(elements));
   EXPECT_GT(saturated, 0u);  // the saturating edges were exercised
   EXPECT_GT(cases, 70u);
   RecordProperty("elements", static_cast<int>(elements));
@@ -307,10 +308,10 @@ TEST(Int8Conv2d, HandComputedPaddingReadsTheZeroPoint) {
   g.add_node(make_test_node("conv", ir::OpKind::kConv2d, {x, w, b}, y, a));
   g.outputs = {y};
   // x = [14, 20] -> x - z = [4, 10]; acc = 7 + 100 * 0 (padding) + 2 * 4 + 3 * 10 = 45.
-  // M = 0.5 * 0.25 / 0.25 = 0.5; 45 * 0.5 = 22.5 -> 23 (ties away from zero); + (-3) = 20.
+  // M = 0.5 * 0.25 / 0.25 = 0.5; 45 * 0.5 = 22.5 -> 22 (ties to even); + (-3) = 19.
   const std::vector<int8_t> out = from_bytes<int8_t>(run_reference_node(g, {as_bytes(std::vector<int8_t>{14, 20})}));
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], 20);
+  EXPECT_EQ(out[0], 19);
 }
 
 // Wrong dtypes decline; broken quantization parameters are errors naming the tensor.

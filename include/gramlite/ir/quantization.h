@@ -7,8 +7,9 @@
 //   bias:        int32, scale = input scale * weight scale (per channel), zero_point 0
 //
 // Rounding to int8 is to nearest, ties to even (ONNX QuantizeLinear, XNNPACK). Requantizing an
-// int32 accumulator uses a fixed-point multiplier and shift (gemmlowp / TFLite reference): it is
-// integer-only, so the same on every CPU.
+// int32 accumulator uses a fixed-point multiplier and shift, rounding the exact product once: it
+// is integer-only, so the same on every CPU, and equal to the float definition but for the
+// multiplier's 31-bit precision.
 #pragma once
 
 #include <cstdint>
@@ -50,10 +51,11 @@ struct FixedPointMultiplier {
 };
 FixedPointMultiplier quantize_multiplier(double real_multiplier);
 
-// round(value * real_multiplier) the gemmlowp way: a saturating rounding doubling high multiply
-// (ties up), then a rounding (ties away from zero) right shift. Exact integer arithmetic. A
-// multiplier >= 1 (shift > 0) is applied to the exact 64-bit product and the result saturated to
-// int32 (gemmlowp's left shift of value first would overflow for large values).
+// round(value * multiplier * 2^(shift - 31)), saturated to int32: the exact 64-bit product
+// rounded once, to nearest with ties to even (as ONNX's QuantizeLinear and quantize_value round).
+// Not gemmlowp's two roundings (a high multiply, then a rounding shift), which differ from the
+// float definition by one LSB next to ties often enough to matter in deep int8 networks
+// (docs/quantization.md, "Rounding"); like XNNPACK's and TFLite's single-rounding variants.
 int32_t multiply_by_fixed_point(int32_t value, FixedPointMultiplier m);
 
 // An int32 accumulator (already in units of input scale x weight scale) to int8:

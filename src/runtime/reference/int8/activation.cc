@@ -16,7 +16,7 @@ struct ActivationS8Plan {
   std::array<int8_t, 256> table{};  // HardSwish / HardSigmoid / Sigmoid: indexed by q + 128
   int8::InOutQuant q;               // Relu / Relu6
   bool rescale = false;
-  int8::SmallIntRequant multiplier;
+  ir::FixedPointMultiplier multiplier;
   ir::Int8Clamp clamp;
 };
 

@@ -18,7 +18,7 @@ struct BinaryS8Plan {
   ir::AffineQuant a, b, y;
   ir::FixedPointMultiplier a_multiplier, b_multiplier;  // Add: each input to the common scale
   ir::FixedPointMultiplier out_multiplier;              // Add: common scale -> y
-  int8::SmallIntRequant mul_multiplier;                 // Mul: s_a s_b / s_y
+  ir::FixedPointMultiplier mul_multiplier;                 // Mul: s_a s_b / s_y
   ir::Int8Clamp clamp;
 };
 
@@ -43,7 +43,7 @@ Result<BinaryS8Plan> plan_binary_s8(const KernelContext& context) {
   GRAMLITE_ASSIGN_OR_RETURN(plan.broadcast, plan_broadcast_general(a, b));
   const double sa = plan.a.scale, sb = plan.b.scale, sy = plan.y.scale;
   if (plan.mul) {
-    plan.mul_multiplier = int8::small_int_multiplier(sa * sb / sy, 255 * 255);
+    plan.mul_multiplier = ir::quantize_multiplier(sa * sb / sy);
   } else {
     const double twice_max = 2.0 * std::max(sa, sb);
     plan.a_multiplier = ir::quantize_multiplier(sa / twice_max);

@@ -11,7 +11,7 @@ struct ConcatInput {
   int64_t row_length = 0;  // dim_axis * inner
   ir::AffineQuant quant;
   bool copy = true;  // same params as the output
-  int8::SmallIntRequant multiplier;
+  ir::FixedPointMultiplier multiplier;
 };
 
 struct ConcatS8Plan {

@@ -16,19 +16,6 @@ bool scales_match(double expected, double actual) {
 
 }  // namespace
 
-SmallIntRequant small_int_multiplier(double real_multiplier, int64_t max_abs) {
-  // Shift while v << shift stays within 2^30 (headroom for the rounding nudges) and the divided
-  // multiplier stays representable (its right shift within 31 bits).
-  int exponent = 0;
-  std::frexp(real_multiplier > 0.0 ? real_multiplier : 1.0, &exponent);
-  int shift = 0;
-  while (shift < 30 && (std::max<int64_t>(max_abs, 1) << (shift + 1)) <= (int64_t{1} << 30) &&
-         exponent - (shift + 1) >= -30) {
-    ++shift;
-  }
-  return {ir::quantize_multiplier(std::ldexp(real_multiplier, -shift)), shift};
-}
-
 Result<ir::AffineQuant> activation_quant(const TensorDesc& desc, const char* role) {
   if (!desc.present) return invalid_argument("the int8 kernel needs its ", role);
   if (desc.dtype != ir::DType::kInt8) {

@@ -56,30 +56,20 @@ inline bool same_quant(const ir::AffineQuant& a, const ir::AffineQuant& b) {
   return a.scale == b.scale && a.zero_point == b.zero_point;
 }
 
-// Requantizing a SMALL integer v (|v| <= max_abs: a difference q - z, a pool's sum, a product of
-// two): gemmlowp's multiply rounds v * mantissa to an integer before its right shift, which for
-// small v and a multiplier below 1/2 rounds twice at nearly the output's resolution (a fifth of
-// averages came out one LSB off). So v is shifted left by `left_shift` bits first (as far as int32
-// allows) and the multiplier divided by 2^left_shift: the first rounding becomes negligible.
-// TFLite's Add does the same with 20 bits.
-struct SmallIntRequant {
-  ir::FixedPointMultiplier multiplier;
-  int left_shift = 0;
-};
-SmallIntRequant small_int_multiplier(double real_multiplier, int64_t max_abs);
-
-// clamp(z_out + round(v * real_multiplier), lo, hi) for |v| <= the max_abs it was made for.
-inline int32_t requantize_small(int32_t v, const SmallIntRequant& r, int32_t out_zero_point, ir::Int8Clamp clamp = {}) {
-  return ir::requantize(v * (int32_t{1} << r.left_shift), r.multiplier, out_zero_point, clamp.min, clamp.max);
+// clamp(z_out + round(v * multiplier), lo, hi) for a small integer v: a difference q - z, a pool's
+// sum, a product of two differences. (ir::multiply_by_fixed_point rounds the exact product once,
+// so no headroom tricks are needed for small v.)
+inline int32_t requantize_small(int32_t v, ir::FixedPointMultiplier m, int32_t out_zero_point, ir::Int8Clamp clamp = {}) {
+  return ir::requantize(v, m, out_zero_point, clamp.min, clamp.max);
 }
 
 // in_scale / out_scale for rescaling (q - z_in) (|q - z_in| <= 255) to the output's units.
-inline SmallIntRequant rescale_multiplier(const ir::AffineQuant& in, const ir::AffineQuant& out) {
-  return small_int_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale), 255);
+inline ir::FixedPointMultiplier rescale_multiplier(const ir::AffineQuant& in, const ir::AffineQuant& out) {
+  return ir::quantize_multiplier(static_cast<double>(in.scale) / static_cast<double>(out.scale));
 }
 
 // q_out = clamp(z_out + round((q - z_in) * in_scale / out_scale), lo, hi): one requantization.
-inline int8_t rescale(int32_t q, const ir::AffineQuant& in, const SmallIntRequant& m, const ir::AffineQuant& out,
+inline int8_t rescale(int32_t q, const ir::AffineQuant& in, ir::FixedPointMultiplier m, const ir::AffineQuant& out,
                       ir::Int8Clamp clamp = {}) {
   return static_cast<int8_t>(requantize_small(q - in.zero_point, m, out.zero_point, clamp));
 }

@@ -12,7 +12,7 @@ struct PoolS8Plan {
   Pool2dParams geometry;
   int8::InOutQuant q;
   // MaxPool: s_x / s_y. AvgPool: s_x / (d s_y) at index d. GlobalAvgPool: one entry, d = H * W.
-  std::vector<int8::SmallIntRequant> multipliers;
+  std::vector<ir::FixedPointMultiplier> multipliers;
   bool rescale = false;  // MaxPool: y's params differ from x's
   int64_t planes = 0, plane_size = 0;  // GlobalAvgPool
 };
@@ -34,7 +34,7 @@ Result<PoolS8Plan> plan_avg_pool_s8(const KernelContext& context) {
   const double ratio = static_cast<double>(plan.q.in.scale) / plan.q.out.scale;
   plan.multipliers.resize(static_cast<size_t>(largest) + 1);
   for (int64_t d = 1; d <= largest; ++d) {
-    plan.multipliers[static_cast<size_t>(d)] = int8::small_int_multiplier(ratio / static_cast<double>(d), 255 * d);
+    plan.multipliers[static_cast<size_t>(d)] = ir::quantize_multiplier(ratio / static_cast<double>(d));
   }
   return plan;
 }
@@ -51,8 +51,7 @@ Result<PoolS8Plan> plan_global_avg_pool_s8(const KernelContext& context) {
   plan.planes = x[0] * x[1];
   plan.plane_size = x[2] * x[3];
   const double divisor = static_cast<double>(std::max<int64_t>(plan.plane_size, 1));
-  plan.multipliers = {int8::small_int_multiplier(static_cast<double>(plan.q.in.scale) / (divisor * plan.q.out.scale),
-                                                 255 * std::max<int64_t>(plan.plane_size, 1))};
+  plan.multipliers = {ir::quantize_multiplier(static_cast<double>(plan.q.in.scale) / (divisor * plan.q.out.scale))};
   return plan;
 }
 
