@@ -7,7 +7,11 @@
 # runtime's default backends at one thread.
 #
 #   bench/quantization_table.sh OUT_DIR [STAGE]   STAGE: data, train, variants, measure (accuracy),
-#                                                 latency (run it on a quiet machine), table, all
+#                                                 latency (run it on a quiet machine), ort, table, all
+#
+# The ort stage exports the fp32 and int8 (per channel) models to ONNX and runs them in ONNX Runtime
+# next to gramlite on the test images (build/bench/ort_agreement; needs GRAMLITE_BUILD_BENCHMARKS,
+# node and onnxruntime-node, see docs/onnx-export.md); the table then lists the agreement.
 #
 # Every step is skipped when its output exists, so an interrupted run continues where it stopped.
 # Environment: GRAMLITE (binary, default build/gramlite), THREADS (training/evaluation threads,
@@ -15,7 +19,8 @@
 # ARCHS, TASKS (space-separated subsets).
 set -euo pipefail
 G=${GRAMLITE:-build/gramlite}
-out=${1:?usage: bench/quantization_table.sh OUT_DIR [data|train|variants|measure|latency|table|all]}
+ORT_AGREEMENT=${ORT_AGREEMENT:-$(dirname "$G")/bench/ort_agreement}
+out=${1:?usage: bench/quantization_table.sh OUT_DIR [data|train|variants|measure|latency|ort|table|all]}
 stage=${2:-all}
 threads=${THREADS:-$(nproc 2>/dev/null || echo 2)}
 archs=${ARCHS:-mobilenet_v1 mobilenet_v2 resnet50}
@@ -77,6 +82,13 @@ for task in $tasks; do
           > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
       done
     fi
+    if want ort; then
+      for v in fp32 int8; do
+        [[ -e $m.$v.gramlite ]] || continue
+        make_once "$m.$v.ort.json" sh -c "'$ORT_AGREEMENT' '$m.$v.gramlite' '$data' test 200 $threads all \
+          > '$m.$v.ort.json.tmp' && mv '$m.$v.ort.json.tmp' '$m.$v.ort.json'"
+      done
+    fi
   done
 done
 
@@ -117,6 +129,21 @@ print(f"| {task} | {arch} | {variant} | {e['accuracy']:.3f} | {e['macro_f1']:.3f
       f"{sum(cosines) / len(cosines):.4f} | {int(size):,} | {int(fp32) / int(size):.2f}x | {int(gz):,} | "
       f"{latency} |")
 EOF
+      done
+    done
+  done
+  printf '\n| task | model | variant | images | top-1 agreement gramlite vs ONNX Runtime | mean output cosine | disagreements | widest disagreement (output LSB) |\n'
+  printf '|---|---|---|---:|---:|---:|---:|---:|\n'
+  for task in $tasks; do
+    for arch in $archs; do
+      for v in fp32 int8; do
+        j=$out/$task.$arch.$v.ort.json
+        [[ -e $j ]] || continue
+        /usr/bin/python3 -c "
+import json, sys
+o = json.load(open(sys.argv[1]))
+print(f\"| {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {o['images']} | {o['top1_agreement']:.3f} | {o['mean_cosine']:.6f} | {o['disagreements']} | {o['widest_disagreement_lsb']:g} |\")
+" "$j" "$task" "$arch" "$v"
       done
     done
   done

@@ -30,8 +30,11 @@ float choose_weight_scale(float max_abs, int bits) {
 
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   if (std::isnan(x)) return std::clamp(zero_point, qmin, qmax);
-  // nearbyint rounds ties to even in the default rounding mode (the one a program starts with).
-  const double q = std::nearbyint(static_cast<double>(x) / static_cast<double>(scale)) + zero_point;
+  // x / scale in float32, as ONNX's QuantizeLinear is defined on float tensors and computed by ONNX
+  // Runtime (and TFLite): inputs that lie on a tie in real arithmetic (Keras' x / 127.5 - 1 on a
+  // 2/255 scale puts every pixel there) then round the same way in both. nearbyint rounds ties
+  // to even in the default rounding mode (the one a program starts with).
+  const double q = static_cast<double>(std::nearbyint(x / scale)) + zero_point;
   return static_cast<int32_t>(std::clamp(q, static_cast<double>(qmin), static_cast<double>(qmax)));
 }
 

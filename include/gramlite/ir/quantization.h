@@ -36,7 +36,8 @@ AffineQuant choose_activation_quant(float min, float max);
 // reduce_range). A zero channel gets scale 1 (its values quantize to 0 either way).
 float choose_weight_scale(float max_abs, int bits = 8);
 
-// round_half_even(x / scale) + zero_point, saturated to [qmin, qmax].
+// round_half_even(x / scale) + zero_point, saturated to [qmin, qmax]; x / scale in float32, as
+// ONNX Runtime and TFLite compute QuantizeLinear.
 int32_t quantize_value(float x, float scale, int32_t zero_point, int32_t qmin = kInt8Min, int32_t qmax = kInt8Max);
 inline float dequantize_value(int32_t q, float scale, int32_t zero_point) {
   return scale * static_cast<float>(q - zero_point);
