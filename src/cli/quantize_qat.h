@@ -17,7 +17,7 @@ struct QatRequest {
   std::string output;  // the int8 model the command will write (names the checkpoint and log)
   int epochs = 1;
   int batch = 32;
-  double learning_rate = 1e-4;
+  double learning_rate = 1e-5;
   int threads = 0;
   bool resume = false;
   bool per_tensor_weights = false;

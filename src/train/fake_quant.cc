@@ -52,16 +52,16 @@ std::vector<int64_t> channel_shape(int64_t rank, int64_t axis) {
   return shape;
 }
 
-// round-half-even(x / scale) (double division, as ir::quantize_value) + zero point, clamped, then
+// round-half-even(x / scale) (float32 division, as ir::quantize_value) + zero point, clamped, then
 // scale * float(q - zero_point) (ir::dequantize_value); STE gradient (1 inside [qmin, qmax]).
-at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale_double, const at::Tensor& scale_float,
-                         int32_t zero_point, int32_t qmin, int32_t qmax) {
+at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale_float, int32_t zero_point, int32_t qmin,
+                         int32_t qmax) {
   at::Tensor quantized;
   at::Tensor inside;
   {
     c10::AutoGradMode no_grad(false);
     // at::round is std::nearbyint: ties to even in the default rounding mode.
-    const at::Tensor q = at::round(x.detach().to(at::kDouble) / scale_double) + zero_point;
+    const at::Tensor q = at::round(x.detach().to(at::kFloat) / scale_float).to(at::kDouble) + zero_point;
     inside = at::logical_and(q >= qmin, q <= qmax);
     quantized = (at::clamp(q, qmin, qmax) - zero_point).to(at::kFloat) * scale_float;
   }
@@ -73,9 +73,7 @@ at::Tensor fake_quantize(const at::Tensor& x, const at::Tensor& scale_double, co
 }  // namespace
 
 at::Tensor fake_quantize_per_tensor(const at::Tensor& x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
-  const at::Tensor scale_double = at::scalar_tensor(static_cast<double>(scale), at::kDouble);
-  const at::Tensor scale_float = at::scalar_tensor(scale, at::kFloat);
-  return fake_quantize(x, scale_double, scale_float, zero_point, qmin, qmax);
+  return fake_quantize(x, at::scalar_tensor(scale, at::kFloat), zero_point, qmin, qmax);
 }
 
 at::Tensor fake_quantize_weight(const at::Tensor& weight, bool per_tensor, int bits, std::vector<float>* scales) {
@@ -93,9 +91,8 @@ at::Tensor fake_quantize_weight(const at::Tensor& weight, bool per_tensor, int b
   at::Tensor scale_float = at::tensor(values, at::kFloat);
   if (values.size() > 1) scale_float = scale_float.reshape(channel_shape(weight.dim(), 0));
   else scale_float = scale_float.reshape({});
-  const at::Tensor scale_double = scale_float.to(at::kDouble);
   if (scales != nullptr) *scales = values;
-  return fake_quantize(weight, scale_double, scale_float, 0, -levels, levels);
+  return fake_quantize(weight, scale_float, 0, -levels, levels);
 }
 
 void MovingAverageObserver::update(float batch_min, float batch_max, float momentum) {
