@@ -114,8 +114,7 @@ void conv_plane_s8(const Conv2dS8Plan& plan, const int8_t* input, const int8_t* 
       for (int64_t oh = oh0; oh < oh1; ++oh) {
         for (int64_t ow = ow0; ow < ow1; ++ow) {
           const Acc sum = acc[(oh - oh0) * width + (ow - ow0)];
-          const auto acc32 = static_cast<int32_t>(std::clamp<int64_t>(sum, std::numeric_limits<int32_t>::min(),
-                                                                      std::numeric_limits<int32_t>::max()));
+          const int32_t acc32 = int8::saturate_to_int32(sum);
           y[oh * p.out_w + ow] = static_cast<int8_t>(ir::requantize(acc32, plan.q.multipliers[static_cast<size_t>(o)],
                                                                     plan.q.y.zero_point, plan.q.clamp.min,
                                                                     plan.q.clamp.max));

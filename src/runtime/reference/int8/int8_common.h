@@ -10,6 +10,7 @@
 // node); broken quantization parameters are an error (kInvalidArgument) naming the tensor.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -72,6 +73,11 @@ inline ir::FixedPointMultiplier rescale_multiplier(const ir::AffineQuant& in, co
 inline int8_t rescale(int32_t q, const ir::AffineQuant& in, ir::FixedPointMultiplier m, const ir::AffineQuant& out,
                       ir::Int8Clamp clamp = {}) {
   return static_cast<int8_t>(requantize_small(q - in.zero_point, m, out.zero_point, clamp));
+}
+
+// An exact (int64) accumulator saturated to int32, as Conv2d and Linear requantize it.
+inline int32_t saturate_to_int32(int64_t acc) {
+  return static_cast<int32_t>(std::clamp<int64_t>(acc, INT32_MIN, INT32_MAX));
 }
 
 inline const int8_t* input_s8(const KernelIo& io, size_t index) { return static_cast<const int8_t*>(io.inputs[index]); }

@@ -35,8 +35,7 @@ void run_linear_s8(const LinearS8Plan& plan, const KernelIo& io, ThreadPool* poo
         for (int64_t i = 0; i < p.in_features; ++i) {
           acc += static_cast<int64_t>(input[r * p.in_features + i] - zx) * weight[o * p.in_features + i];
         }
-        const auto acc32 = static_cast<int32_t>(std::clamp<int64_t>(acc, std::numeric_limits<int32_t>::min(),
-                                                                    std::numeric_limits<int32_t>::max()));
+        const int32_t acc32 = int8::saturate_to_int32(acc);
         output[r * p.out_features + o] = static_cast<int8_t>(ir::requantize(
             acc32, plan.q.multipliers[static_cast<size_t>(o)], plan.q.y.zero_point, plan.q.clamp.min, plan.q.clamp.max));
       }
