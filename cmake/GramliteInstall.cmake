@@ -18,4 +18,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/gramliteConfig.cmake.i
   ${PROJECT_BINARY_DIR}/gramliteConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/gramliteConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/gramliteConfig.cmake ${PROJECT_BINARY_DIR}/gramliteConfigVersion.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/GramliteXnnpack.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/gramlite)

@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
-echo "== core build: only a C++ compiler and the FlatBuffers headers (no BLAS, OpenCV, OpenSlide, libtorch)"
+echo "== core build: only a C++ compiler and the FlatBuffers headers (no BLAS, XNNPACK, OpenCV, OpenSlide, libtorch)"
 cmake -S . -B build-core -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=ON -DGRAMLITE_WITH_BLAS=OFF \
-  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_OPENSLIDE=OFF -DGRAMLITE_WITH_TORCH=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF
+  -DGRAMLITE_WITH_OPENCV=OFF -DGRAMLITE_WITH_OPENSLIDE=OFF -DGRAMLITE_WITH_TORCH=OFF -DGRAMLITE_BUILD_INTEROP=OFF -DGRAMLITE_BUILD_CLI=OFF \
+  -DGRAMLITE_WITH_XNNPACK=OFF
 cmake --build build-core -j "$jobs"
 ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
 

@@ -1,5 +1,9 @@
 #include "gramlite/base/thread_pool.h"
 
+#ifdef GRAMLITE_HAVE_PTHREADPOOL
+#include <pthreadpool.h>
+#endif
+
 namespace gramlite {
 
 Range split_range(int64_t count, int index, int parts) {
@@ -13,6 +17,9 @@ Range split_range(int64_t count, int index, int parts) {
 }
 
 ThreadPool::ThreadPool(int thread_count) : thread_count_(thread_count < 1 ? 1 : thread_count) {
+#ifdef GRAMLITE_HAVE_PTHREADPOOL
+  if (thread_count_ > 1) pthreadpool_ = pthreadpool_create(static_cast<size_t>(thread_count_));
+#endif
   workers_.reserve(static_cast<size_t>(thread_count_ - 1));
   for (int i = 1; i < thread_count_; ++i) workers_.emplace_back([this, i] { worker_main(i); });
 }
@@ -24,6 +31,9 @@ ThreadPool::~ThreadPool() {
   }
   start_cv_.notify_all();
   for (std::thread& worker : workers_) worker.join();
+#ifdef GRAMLITE_HAVE_PTHREADPOOL
+  if (pthreadpool_ != nullptr) pthreadpool_destroy(static_cast<pthreadpool_t>(pthreadpool_));
+#endif
 }
 
 void ThreadPool::run_job(Job job) {
@@ -32,6 +42,22 @@ void ThreadPool::run_job(Job job) {
     return;
   }
   std::lock_guard<std::mutex> run_lock(run_mutex_);
+#ifdef GRAMLITE_HAVE_PTHREADPOOL
+  if (pthreadpool_ != nullptr) {
+    struct Call {
+      Job job;
+      int count;
+    } call{job, thread_count_};
+    pthreadpool_parallelize_1d(
+        static_cast<pthreadpool_t>(pthreadpool_),
+        [](void* context, size_t index) {
+          const auto* c = static_cast<const Call*>(context);
+          c->job.call(c->job.context, static_cast<int>(index), c->count);
+        },
+        &call, static_cast<size_t>(thread_count_), 0);
+    return;
+  }
+#endif
   {
     std::lock_guard<std::mutex> lock(mutex_);
     job_ = job;

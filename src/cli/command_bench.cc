@@ -8,6 +8,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "gramlite/format/model_file.h"
+#include "gramlite/ir/stats.h"
 #include "gramlite/runtime/benchmark.h"
 #include "gramlite/runtime/backend.h"
 #include "gramlite/runtime/session.h"
@@ -56,16 +57,18 @@ void print_profile(const std::vector<runtime::NodeProfile>& profile, int runs) {
     backend_width = std::max(backend_width, p.backend.size());
     kernel_width = std::max(kernel_width, p.kernel.size());
   }
-  std::cout << "profile:   per node, median of " << runs << " runs, slowest first\n";
+  std::cout << "profile:   per node, median of " << runs << " runs, slowest first (layout*: the node's time "
+               "includes converting an input's layout)\n";
   std::cout << std::left << std::setw(static_cast<int>(node_width)) << "node" << "  "
             << std::setw(static_cast<int>(op_width)) << "op" << "  " << std::setw(static_cast<int>(backend_width))
-            << "backend" << "  " << std::setw(static_cast<int>(kernel_width)) << "kernel" << "  " << std::right
-            << std::setw(10) << "median ms" << "  " << std::setw(6) << "share" << "\n";
+            << "backend" << "  " << std::setw(static_cast<int>(kernel_width)) << "kernel" << "  " << "layout"
+            << "  " << std::right << std::setw(10) << "median ms" << "  " << std::setw(6) << "share" << "\n";
   for (const runtime::NodeProfile& p : profile) {
     std::cout << std::left << std::setw(static_cast<int>(node_width)) << p.node << "  "
               << std::setw(static_cast<int>(op_width)) << ir::op_kind_name(p.op) << "  "
               << std::setw(static_cast<int>(backend_width)) << p.backend << "  "
-              << std::setw(static_cast<int>(kernel_width)) << p.kernel << "  " << std::right << std::setw(10)
+              << std::setw(static_cast<int>(kernel_width)) << p.kernel << "  " << std::setw(6)
+              << (p.conversions > 0 ? p.layout + "*" : p.layout) << "  " << std::right << std::setw(10)
               << std::setprecision(3) << p.median_ms << "  " << std::setw(5) << std::setprecision(1)
               << p.share * 100.0 << "%\n";
   }
@@ -104,6 +107,13 @@ int bench_model(const BenchFlags& flags) {
   progress.finish();
   if (!result.ok()) return report_error(result.status());
   const runtime::BenchmarkResult& r = *result;
+  // Multiply-accumulates the run performs (the graph as loaded, per image, times the batch) per second.
+  double gmacs = 0;
+  if (auto costs = ir::node_costs(*graph); costs.ok() && r.median_ms > 0) {
+    int64_t macs = 0;
+    for (const ir::NodeCost& cost : *costs) macs += cost.macs;
+    gmacs = static_cast<double>(macs) * static_cast<double>(r.batch) / (r.median_ms * 1e6);
+  }
   std::vector<std::string> backend_names;
   for (const runtime::Backend* backend : (*session)->backends()) backend_names.push_back(backend->name());
   const std::string backends = join(backend_names, ",");
@@ -114,7 +124,7 @@ int bench_model(const BenchFlags& flags) {
                         {"runs", flags.runs},           {"median_ms", r.median_ms},
                         {"p90_ms", r.p90_ms},           {"mean_ms", r.mean_ms},
                         {"min_ms", r.min_ms},           {"max_ms", r.max_ms},
-                        {"images_per_second", r.images_per_second},
+                        {"images_per_second", r.images_per_second}, {"gmac_per_second", gmacs},
                         {"arena_bytes", r.arena_bytes}, {"unshared_bytes", r.unshared_bytes},
                         {"weight_bytes", r.weight_bytes},
                         {"peak_rss_bytes", r.peak_rss_bytes}, {"run_ms", r.run_ms}};
@@ -126,6 +136,8 @@ int bench_model(const BenchFlags& flags) {
                          {"op", ir::op_kind_name(p.op)},
                          {"backend", p.backend},
                          {"kernel", p.kernel},
+                         {"layout", p.layout},
+                         {"layout_conversions", p.conversions},
                          {"median_ms", p.median_ms},
                          {"share", p.share}});
       }
@@ -140,7 +152,7 @@ int bench_model(const BenchFlags& flags) {
             << r.batch << ", " << flags.warmup << " warm-up + " << flags.runs << " timed runs\n"
             << "latency:   median " << r.median_ms << " ms, p90 " << r.p90_ms << " ms (min " << r.min_ms << ", max "
             << r.max_ms << ")\n"
-            << "throughput: " << r.images_per_second << " images/s\n"
+            << "throughput: " << r.images_per_second << " images/s, " << gmacs << " GMAC/s\n"
             << "memory:    activations arena " << human_bytes(r.arena_bytes) << " (without buffer reuse "
             << human_bytes(r.unshared_bytes) << "), weights "
             << human_bytes(r.weight_bytes) << ", process peak RSS " << human_bytes(r.peak_rss_bytes) << "\n";
@@ -163,8 +175,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--profile", flags->profile,
                 "Time every node: node, op, backend, kernel, median time and share, slowest first");
   cmd->add_option("--backend", flags->backends,
-                  "Backends to try per node, in order, comma-separated (portable, reference); reference is "
-                  "always the last fallback")
+                  "Backends to try per node, in order, comma-separated (xnnpack where built, portable, "
+                  "reference; default: all, in that order); reference is always the last fallback")
       ->type_name("NAME[,NAME]");
   cmd->callback([flags, &exit_code] { exit_code = bench_model(*flags); });
 }

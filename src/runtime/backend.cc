@@ -37,12 +37,23 @@ Result<std::unique_ptr<Kernel>> TableBackend::create_kernel(const KernelContext&
   return registration->factory(context);
 }
 
+#ifdef GRAMLITE_HAVE_XNNPACK
+const Backend& xnnpack_backend();
+const Backend* xnnpack_backend_if_built() { return &xnnpack_backend(); }
+#else
+const Backend* xnnpack_backend_if_built() { return nullptr; }
+#endif
+
 const Backend* find_builtin_backend(std::string_view name) {
+  if (name == "xnnpack") return xnnpack_backend_if_built();
   if (name == "portable") return &portable_backend();
   if (name == "reference") return &reference_backend();
   return nullptr;
 }
 
-std::vector<std::string> builtin_backend_names() { return {"portable", "reference"}; }
+std::vector<std::string> builtin_backend_names() {
+  if (xnnpack_backend_if_built() != nullptr) return {"xnnpack", "portable", "reference"};
+  return {"portable", "reference"};
+}
 
 }  // namespace gramlite::runtime

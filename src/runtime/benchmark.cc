@@ -72,7 +72,8 @@ Result<BenchmarkResult> benchmark_session(Session& session, const BenchmarkOptio
   double node_total_ms = 0;
   for (size_t n = 0; n < node_ms.size(); ++n) {
     const NodePlan& plan = session.node_plans()[n];
-    result.profile.push_back({plan.node, plan.op, plan.backend, plan.kernel, percentile(node_ms[n], 50), 0.0});
+    result.profile.push_back(
+        {plan.node, plan.op, plan.backend, plan.kernel, plan.layout, plan.conversions, percentile(node_ms[n], 50), 0.0});
     node_total_ms += result.profile.back().median_ms;
   }
   for (NodeProfile& node : result.profile) node.share = node_total_ms > 0 ? node.median_ms / node_total_ms : 0.0;

@@ -4,6 +4,12 @@
 
 namespace gramlite::runtime {
 
+const char* layout_name(Layout layout) { return layout == Layout::kNhwc ? "nhwc" : "nchw"; }
+
+bool layouts_differ(const ir::Shape& shape) {
+  return shape.size() == 4 && shape[1] > 1 && shape[2] * shape[3] > 1;
+}
+
 const float* constant_floats(const KernelContext& context, size_t index) {
   if (!has_input(context.node, index)) return nullptr;
   const ir::Tensor& tensor = context.graph.tensor(context.node.inputs[index]);

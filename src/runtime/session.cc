@@ -10,6 +10,7 @@
 #include "gramlite/ir/passes.h"
 #include "gramlite/ir/shape_inference.h"
 #include "gramlite/ir/validate.h"
+#include "runtime/layout_conversion.h"
 #include "runtime/memory_planner.h"
 #include "runtime/weight_decoding.h"
 
@@ -18,7 +19,12 @@ namespace gramlite::runtime {
 // One node of the execution plan. Pointer arrays are filled at prepare; entries that are graph
 // inputs are patched at the start of each run (input_patches_).
 struct Session::Step {
-  const Kernel* kernel = nullptr;  // owned by Session::kernels_
+  const Kernel* kernel = nullptr;  // owned by Session::kernels_ or conversion_kernels_
+  int node = -1;                   // the graph node it runs; -1 for a layout conversion
+  int profile_node = -1;           // the node its time is counted to (a conversion: its reader)
+  bool is_view = false;
+  std::vector<ir::TensorId> input_ids;   // graph tensors, or conversions' tensors past them
+  std::vector<ir::TensorId> output_ids;
   std::vector<const void*> inputs;
   std::vector<void*> outputs;
   void* scratch = nullptr;
@@ -188,13 +194,10 @@ Status Session::reshape(int64_t batch) {
     }
   }
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, batch));
-  const size_t tensor_count = graph.tensors.size();
-  const int step_count = static_cast<int>(graph.nodes.size());
   const int threads = gramlite::thread_count(options_.pool);
 
   // 1. Kernels: created once (the first reshape), then re-planned for this batch's shapes.
   if (kernels_.size() != graph.nodes.size()) GRAMLITE_RETURN_IF_ERROR(create_kernels(shapes));
-  std::vector<Step> steps(graph.nodes.size());
   std::unordered_set<ir::TensorId> weights;
   size_t packed_bytes = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
@@ -204,42 +207,104 @@ Status Session::reshape(int64_t batch) {
     }
     GRAMLITE_RETURN_IF_ERROR(
         kernels_[n]->reshape(make_context(graph, node, shapes, threads)).with_context(node_label(node)));
-    steps[n].kernel = kernels_[n].get();
     packed_bytes += kernels_[n]->packed_weight_bytes();
   }
   for (ir::TensorId id : weights) weight_bytes_ += graph.tensor(id).data.size();
   weight_bytes_ += packed_bytes;
 
-  // 2. Where every tensor lives. A view op's output shares its input's location ("root").
+  // 2. Steps: one per node, plus a layout conversion wherever a producer and its consumer (or the
+  // caller, for graph outputs, which are NCHW) lay a 4-D activation out differently. A conversion
+  // writes a new tensor, numbered after the graph's; later readers of the same layout share it.
+  // dtypes and shapes cover those extra tensors too.
+  std::vector<ir::DType> dtypes(graph.tensors.size());
+  for (size_t t = 0; t < graph.tensors.size(); ++t) dtypes[t] = graph.tensors[t].dtype;
+  std::vector<Layout> layout(graph.tensors.size(), Layout::kNchw);
+  struct Converted {
+    ir::TensorId source;
+    Layout to;
+    ir::TensorId id;
+  };
+  std::vector<Converted> converted;
+  conversion_kernels_.clear();
+  std::vector<Step> steps;
+  steps.reserve(graph.nodes.size());
+  auto with_layout = [&](ir::TensorId id, Layout want, int node_for_profile) -> ir::TensorId {
+    const auto t = static_cast<size_t>(id);
+    if (graph.tensor(id).is_constant() || layout[t] == want || !layouts_differ(shapes[t])) return id;
+    for (const Converted& c : converted) {
+      if (c.source == id && c.to == want) return c.id;
+    }
+    const auto converted_id = static_cast<ir::TensorId>(shapes.size());
+    shapes.push_back(shapes[t]);
+    dtypes.push_back(dtypes[t]);
+    layout.push_back(want);
+    converted.push_back({id, want, converted_id});
+    conversion_kernels_.push_back(make_layout_conversion(layout[t], want, dtypes[t], shapes[t]));
+    Step step;
+    step.kernel = conversion_kernels_.back().get();
+    step.node = -1;
+    step.profile_node = node_for_profile;
+    step.input_ids = {id};
+    step.output_ids = {converted_id};
+    steps.push_back(std::move(step));
+    return converted_id;
+  };
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const ir::Node& node = graph.nodes[n];
+    const Kernel& kernel = *kernels_[n];
+    Step step;
+    step.kernel = &kernel;
+    step.node = static_cast<int>(n);
+    step.profile_node = static_cast<int>(n);
+    step.is_view = ir::op_traits(node.kind).output_aliases_input;
+    for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
+      const ir::TensorId id = node.inputs[slot];
+      step.input_ids.push_back(id == ir::kNoTensor ? id
+                                                   : with_layout(id, kernel.input_layout(slot), static_cast<int>(n)));
+    }
+    for (size_t slot = 0; slot < node.outputs.size(); ++slot) {
+      layout[static_cast<size_t>(node.outputs[slot])] = kernel.output_layout(slot);
+      step.output_ids.push_back(node.outputs[slot]);
+    }
+    steps.push_back(std::move(step));
+  }
+  std::vector<ir::TensorId> output_ids;
+  const std::vector<int> producers = graph.producers();
+  for (ir::TensorId id : graph.outputs) {
+    output_ids.push_back(with_layout(id, Layout::kNchw, producers[static_cast<size_t>(id)]));
+  }
+  const size_t tensor_count = shapes.size();
+  const int step_count = static_cast<int>(steps.size());
+
+  // 3. Where every tensor lives. A view's output shares its input's location ("root").
   std::vector<ir::TensorId> root(tensor_count);
   for (size_t t = 0; t < tensor_count; ++t) root[t] = static_cast<ir::TensorId>(t);
-  for (const ir::Node& node : graph.nodes) {
-    if (ir::op_traits(node.kind).output_aliases_input && !node.inputs.empty() && node.inputs[0] != ir::kNoTensor) {
-      root[static_cast<size_t>(node.outputs[0])] = root[static_cast<size_t>(node.inputs[0])];
+  for (const Step& step : steps) {
+    if (step.is_view && !step.input_ids.empty() && step.input_ids[0] != ir::kNoTensor) {
+      root[static_cast<size_t>(step.output_ids[0])] = root[static_cast<size_t>(step.input_ids[0])];
     }
   }
   std::vector<Location> location(tensor_count);
   for (size_t i = 0; i < graph.inputs.size(); ++i) {
     location[static_cast<size_t>(graph.inputs[i])] = {Location::Kind::kGraphInput, 0, i, nullptr};
   }
-  for (size_t t = 0; t < tensor_count; ++t) {
+  for (size_t t = 0; t < graph.tensors.size(); ++t) {
     if (graph.tensors[t].is_constant())
       location[t] = {Location::Kind::kConstant, 0, 0, graph.tensors[t].data.data()};
   }
 
-  // 3. Lifetimes of arena buffers: one request per root produced by a kernel that writes memory,
+  // 4. Lifetimes of arena buffers: one request per root produced by a step that writes memory,
   // live from its producing step to the last step reading it or any of its views; graph outputs
   // live to the end. Then one request per kernel scratch, live during its step.
   std::vector<BufferRequest> requests;
   std::vector<int> request_of_root(tensor_count, -1);
   for (int s = 0; s < step_count; ++s) {
-    const ir::Node& node = graph.nodes[static_cast<size_t>(s)];
-    for (ir::TensorId id : node.outputs) {
+    for (ir::TensorId id : steps[static_cast<size_t>(s)].output_ids) {
       const auto t = static_cast<size_t>(id);
       if (root[t] != id) continue;  // a view: lives in its root's buffer
       request_of_root[t] = static_cast<int>(requests.size());
       location[t] = {Location::Kind::kArena, requests.size(), 0, nullptr};
-      requests.push_back({byte_size(shapes[t], graph.tensors[t].dtype), s, s});
+      requests.push_back({byte_size(shapes[t], dtypes[t]), s, s});
     }
   }
   auto extend = [&](ir::TensorId id, int step) {
@@ -249,11 +314,11 @@ Status Session::reshape(int64_t batch) {
           std::max(requests[static_cast<size_t>(request)].last_step, step);
   };
   for (int s = 0; s < step_count; ++s) {
-    for (ir::TensorId id : graph.nodes[static_cast<size_t>(s)].inputs) {
+    for (ir::TensorId id : steps[static_cast<size_t>(s)].input_ids) {
       if (id != ir::kNoTensor) extend(id, s);
     }
   }
-  for (ir::TensorId id : graph.outputs) extend(id, step_count);
+  for (ir::TensorId id : output_ids) extend(id, step_count);
   std::vector<int> scratch_request(steps.size(), -1);
   for (int s = 0; s < step_count; ++s) {
     const size_t bytes = steps[static_cast<size_t>(s)].kernel->scratch_bytes();
@@ -266,7 +331,7 @@ Status Session::reshape(int64_t batch) {
     unshared_bytes_ += (request.size + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
   }
 
-  // 4. The arena.
+  // 5. The arena.
   const MemoryPlan plan = plan_memory(requests, kArenaAlignment);
   if (plan.arena_size > 0) {
     void* memory = ::operator new(plan.arena_size, std::align_val_t(kArenaAlignment), std::nothrow);
@@ -274,40 +339,37 @@ Status Session::reshape(int64_t batch) {
     arena_.reset(memory);
   }
   auto* arena = static_cast<uint8_t*>(arena_.get());
-  auto arena_floats = [&](size_t request) -> void* { return arena + plan.offsets[request]; };
+  auto arena_bytes = [&](size_t request) -> void* { return arena + plan.offsets[request]; };
 
-  // 5. Pointer tables.
+  // 6. Pointer tables.
   for (size_t s = 0; s < steps.size(); ++s) {
-    const ir::Node& node = graph.nodes[s];
     Step& step = steps[s];
-    const bool is_view = ir::op_traits(node.kind).output_aliases_input;
-    for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
-      const ir::TensorId id = node.inputs[slot];
+    for (size_t slot = 0; slot < step.input_ids.size(); ++slot) {
+      const ir::TensorId id = step.input_ids[slot];
       const void* pointer = nullptr;
       if (id != ir::kNoTensor) {
         const Location& where = location[static_cast<size_t>(root[static_cast<size_t>(id)])];
         switch (where.kind) {
-          case Location::Kind::kArena: pointer = arena_floats(where.request); break;
+          case Location::Kind::kArena: pointer = arena_bytes(where.request); break;
           case Location::Kind::kConstant: pointer = where.constant; break;
           case Location::Kind::kGraphInput: input_patches_.push_back({s, slot, where.graph_input}); break;
           case Location::Kind::kNone:
-            return internal_error(node_label(node), ": input '", graph.tensor(id).name, "' has no memory");
+            return internal_error("step ", s, ": input tensor ", id, " has no memory");
         }
       }
       step.inputs.push_back(pointer);
     }
-    for (ir::TensorId id : node.outputs) {
+    for (ir::TensorId id : step.output_ids) {
       const Location& where = location[static_cast<size_t>(id)];
       // View outputs are never written; they get no pointer.
-      step.outputs.push_back(!is_view && where.kind == Location::Kind::kArena
-                                 ? arena_floats(where.request)
-                                 : nullptr);
+      step.outputs.push_back(!step.is_view && where.kind == Location::Kind::kArena ? arena_bytes(where.request)
+                                                                                   : nullptr);
     }
-    if (scratch_request[s] >= 0) step.scratch = arena_floats(static_cast<size_t>(scratch_request[s]));
+    if (scratch_request[s] >= 0) step.scratch = arena_bytes(static_cast<size_t>(scratch_request[s]));
   }
-  for (ir::TensorId id : graph.outputs) {
+  for (ir::TensorId id : output_ids) {
     const Location& where = location[static_cast<size_t>(root[static_cast<size_t>(id)])];
-    output_sources_.push_back(where.kind == Location::Kind::kArena      ? arena_floats(where.request)
+    output_sources_.push_back(where.kind == Location::Kind::kArena      ? arena_bytes(where.request)
                               : where.kind == Location::Kind::kConstant ? where.constant
                                                                         : nullptr);
     output_source_inputs_.push_back(where.kind == Location::Kind::kGraphInput ? static_cast<int>(where.graph_input)
@@ -319,10 +381,30 @@ Status Session::reshape(int64_t batch) {
     input_shapes_.push_back(shapes[static_cast<size_t>(id)]);
     input_sizes_.push_back(element_count_of(shapes[static_cast<size_t>(id)]));
   }
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    NodePlan& node_plan = node_plans_[n];
+    node_plan.layout = layout_name(kernels_[n]->output_layout(0));
+    node_plan.conversions = 0;
+  }
+  for (const Step& step : steps) {
+    if (step.node < 0 && step.profile_node >= 0) ++node_plans_[static_cast<size_t>(step.profile_node)].conversions;
+  }
 
+  if (options_.node_observer) {
+    // The observer sees NCHW: NHWC outputs are converted into this buffer first.
+    size_t largest = 0;
+    for (size_t n = 0; n < graph.nodes.size(); ++n) {
+      for (size_t o = 0; o < graph.nodes[n].outputs.size(); ++o) {
+        const auto t = static_cast<size_t>(graph.nodes[n].outputs[o]);
+        if (kernels_[n]->output_layout(o) == Layout::kNhwc && layouts_differ(shapes[t]))
+          largest = std::max(largest, byte_size(shapes[t], dtypes[t]));
+      }
+    }
+    observer_buffer_.assign(largest, 0);
+    tensor_shapes_ = shapes;
+  }
   steps_ = std::move(steps);
-  if (options_.node_observer) tensor_shapes_ = shapes;
-  if (options_.profile) node_seconds_.assign(steps_.size(), 0.0);  // run() then only writes
+  if (options_.profile) node_seconds_.assign(graph.nodes.size(), 0.0);  // run() then only writes
   arena_bytes_ = plan.arena_size;
   batch_ = batch;
   prepared_ = true;
@@ -337,22 +419,33 @@ Status Session::run(const std::vector<const float*>& inputs, const std::vector<f
   }
   for (const InputPatch& patch : input_patches_) steps_[patch.step].inputs[patch.slot] = inputs[patch.graph_input];
   if (options_.profile) {
-    for (size_t s = 0; s < steps_.size(); ++s) {
-      const Step& step = steps_[s];
+    std::fill(node_seconds_.begin(), node_seconds_.end(), 0.0);
+    for (const Step& step : steps_) {
       const auto start = std::chrono::steady_clock::now();
       step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
-      node_seconds_[s] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (step.profile_node >= 0) {
+        node_seconds_[static_cast<size_t>(step.profile_node)] +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
     }
   } else if (options_.node_observer) {
-    for (size_t s = 0; s < steps_.size(); ++s) {
-      const Step& step = steps_[s];
+    for (const Step& step : steps_) {
       step.kernel->run({step.inputs.data(), step.outputs.data(), step.scratch}, options_.pool);
+      if (step.node < 0) continue;
+      const auto s = static_cast<size_t>(step.node);
       const ir::Node& node = graph_->nodes[s];
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         // A view's output is its input's memory.
         const void* data = step.outputs[o] != nullptr ? step.outputs[o] : step.inputs.empty() ? nullptr : step.inputs[0];
         const ir::TensorId id = node.outputs[o];
-        options_.node_observer({s, id, graph_->tensor(id).dtype, &tensor_shapes_[static_cast<size_t>(id)], data});
+        const ir::Shape& shape = tensor_shapes_[static_cast<size_t>(id)];
+        const ir::DType dtype = graph_->tensor(id).dtype;
+        if (step.kernel->output_layout(o) == Layout::kNhwc && layouts_differ(shape) && data != nullptr) {
+          transpose_planes(data, observer_buffer_.data(), shape[0], shape[2] * shape[3], shape[1],
+                           ir::dtype_size(dtype), options_.pool);
+          data = observer_buffer_.data();
+        }
+        options_.node_observer({s, id, dtype, &shape, data});
       }
     }
   } else {

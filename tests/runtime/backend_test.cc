@@ -71,13 +71,17 @@ std::unique_ptr<Session> make(std::shared_ptr<ir::Graph> graph, std::vector<std:
   return session.ok() ? std::move(session).value() : nullptr;
 }
 
-TEST(Backend, DefaultListIsPortableThenReference) {
-  EXPECT_EQ(builtin_backend_names(), (std::vector<std::string>{"portable", "reference"}));
+TEST(Backend, DefaultListIsXnnpackWhereBuiltThenPortableThenReference) {
+  std::vector<std::string> expected = {"portable", "reference"};
+  if (xnnpack_backend_if_built() != nullptr) expected.insert(expected.begin(), "xnnpack");
+  EXPECT_EQ(builtin_backend_names(), expected);
   auto session = make(small_net(), SessionOptions{}.backends);
   ASSERT_NE(session, nullptr);
-  ASSERT_EQ(session->backends().size(), 2u);
-  EXPECT_STREQ(session->backends()[0]->name(), "portable");
-  EXPECT_STREQ(session->backends()[1]->name(), "reference");
+  ASSERT_EQ(session->backends().size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(session->backends()[i]->name(), expected[i]);
+  // Without the fast backend: portable first, reference for what portable lacks.
+  session = make(small_net(), {"portable", "reference"});
+  ASSERT_NE(session, nullptr);
   ASSERT_TRUE(session->reshape(2).ok());
   const std::vector<NodePlan>& plans = session->node_plans();
   ASSERT_EQ(plans.size(), 5u);

@@ -129,10 +129,12 @@ ParamsByName calibrated_params(const std::vector<float>& image) {
   return params;
 }
 
-TEST(Int8Session, RunsOnTheDefaultBackendsThroughTheReferenceKernels) {
+TEST(Int8Session, RunsOnThePlainBackendsThroughTheReferenceKernels) {
   const std::vector<float> image = random_floats(3 * 3 * 8 * 8, 9, -1.0f, 1.0f);
   const std::shared_ptr<ir::Graph> graph = int8_graph(calibrated_params(image));
-  auto session = Session::create(graph);
+  SessionOptions plain_backends;
+  plain_backends.backends = {"portable", "reference"};
+  auto session = Session::create(graph, plain_backends);
   ASSERT_TRUE(session.ok()) << session.status().message();
   ASSERT_TRUE((*session)->reshape(3).ok());
   for (const NodePlan& plan : (*session)->node_plans()) {
@@ -166,6 +168,7 @@ TEST(Int8Session, RunsOnTheDefaultBackendsThroughTheReferenceKernels) {
   ThreadPool pool(3);
   SessionOptions threaded;
   threaded.pool = &pool;
+  threaded.backends = {"portable", "reference"};
   auto with_pool = Session::create(graph, threaded);
   ASSERT_TRUE(with_pool.ok());
   ASSERT_TRUE((*with_pool)->reshape(3).ok());

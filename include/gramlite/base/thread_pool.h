@@ -13,6 +13,12 @@
 // One job runs at a time: run() blocks until every thread has returned, and calls to run() from
 // several threads at once are serialised. A job must not call run() on the same pool (deadlock).
 //
+// Where XNNPACK is built in (GRAMLITE_HAVE_PTHREADPOOL), a pool of two or more threads runs its
+// jobs on one pthreadpool (the pool XNNPACK's operators take), so a process that shares one
+// ThreadPool between its sessions runs every kernel, fast or plain, on one set of compute threads.
+// pthreadpool may hand two indices of one job to the same thread, one after the other: jobs split
+// work by index and never wait for each other, so that is the same result.
+//
 // Background tasks (submit): work that runs alongside the caller rather than with it, such as a
 // data loader decoding the next batch while the caller trains or evaluates. A task is one short
 // unit of work (one image), queued and taken by whichever worker is free; the caller does not
@@ -53,6 +59,9 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int thread_count() const { return thread_count_; }
+  // The pthreadpool_t the pool's jobs run on (XNNPACK's operators take it), or nullptr where
+  // gramlite was built without pthreadpool or the pool has one thread.
+  void* pthreadpool_handle() const { return pthreadpool_; }
 
   // Calls fn(thread_index, thread_count) once on each of the pool's threads (the caller is thread
   // 0) and returns when all calls have returned. `fn` is borrowed for the duration of the call;
@@ -79,6 +88,7 @@ class ThreadPool {
   void worker_main(int thread_index);
 
   int thread_count_ = 1;
+  void* pthreadpool_ = nullptr;  // pthreadpool_t, owned
   std::vector<std::thread> workers_;
   std::mutex run_mutex_;  // serialises run() callers
   std::mutex mutex_;      // guards the fields below

@@ -4,6 +4,8 @@
 // A backend built from a table (TableBackend) holds one KernelRegistration per (op kind, dtype):
 // adding an int8 kernel is a new file plus one line in its backend's table, no switch to edit.
 // Built-in backends:
+//   "xnnpack"   - XNNPACK operators, NHWC, float32 and int8 (xnnpack/registry.cc); built where
+//                 libxnnpack-dev is found, and then the default, ahead of portable;
 //   "portable"  - im2col + blocked GEMM (OpenBLAS sgemm where built with it), depthwise direct,
 //                 broadcast fast paths: the default, ahead of reference (portable/registry.cc);
 //   "reference" - straightforward loops, the oracle for every other kernel (reference/registry.cc).
@@ -58,6 +60,8 @@ class TableBackend final : public Backend {
 
 const Backend& reference_backend();
 const Backend& portable_backend();
+// The XNNPACK backend, or nullptr where gramlite was built without XNNPACK.
+const Backend* xnnpack_backend_if_built();
 
 // The built-in backend called `name`, or nullptr.
 const Backend* find_builtin_backend(std::string_view name);

@@ -27,6 +27,8 @@ struct NodeProfile {
   ir::OpKind op = ir::OpKind::kConv2d;
   std::string backend;
   std::string kernel;
+  std::string layout;    // "nchw" or "nhwc" (kernel.h, Layout)
+  int conversions = 0;   // layout conversions of its inputs, timed with it
   double median_ms = 0;  // median over the timed runs
   double share = 0;      // median_ms / the sum of every node's median_ms
 };

@@ -23,6 +23,17 @@
 
 namespace gramlite::runtime {
 
+// How a kernel lays out the 4-D activations it reads and writes. The graph's shapes are always
+// written NCHW; a kernel declaring kNhwc keeps the same logical tensor in memory as [N, H, W, C].
+// The session inserts a conversion between a producer and a consumer that disagree (only where the
+// layouts actually differ in memory: not for H = W = 1 or C = 1, nor for tensors of other ranks),
+// and hands graph inputs and outputs over as NCHW. Fast backends declare kNhwc for every node they
+// run, so consecutive fast nodes never convert.
+enum class Layout : uint8_t { kNchw, kNhwc };
+const char* layout_name(Layout layout);
+// Whether a tensor of this (NCHW) shape has different memory in the two layouts.
+bool layouts_differ(const ir::Shape& shape);
+
 // One tensor as a kernel sees it. An absent optional input has present == false.
 struct TensorDesc {
   bool present = false;
@@ -64,6 +75,9 @@ class Kernel {
   // Bytes of weights the kernel repacked into memory it owns.
   virtual size_t packed_weight_bytes() const { return 0; }
   virtual void run(const KernelIo& io, ThreadPool* pool) const = 0;
+  // The layout run() expects for input `index` / writes for output `index` (see Layout).
+  virtual Layout input_layout(size_t /*index*/) const { return Layout::kNchw; }
+  virtual Layout output_layout(size_t /*index*/) const { return Layout::kNchw; }
 };
 
 // Creates a kernel for context.node. An error with code kUnsupported means "this kernel cannot

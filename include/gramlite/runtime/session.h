@@ -75,6 +75,8 @@ struct NodePlan {
   ir::OpKind op = ir::OpKind::kConv2d;
   std::string backend;
   std::string kernel;
+  std::string layout = "nchw";  // how the kernel lays out its 4-D activations (kernel.h, Layout)
+  int conversions = 0;          // layout conversions inserted before it (valid after reshape)
 };
 
 class Session {
@@ -116,7 +118,8 @@ class Session {
   size_t kernels_created() const { return kernels_created_; }
   // Whether run() times its nodes (options.profile).
   bool profiling() const { return options_.profile; }
-  // With options.profile: seconds each node took in the last run(), in node order (zeros before
+  // With options.profile: seconds each node took in the last run(), in node order, including the
+  // layout conversions of its inputs (zeros before
   // the first run; empty without profiling).
   const std::vector<double>& node_seconds() const { return node_seconds_; }
 
@@ -150,6 +153,8 @@ class Session {
   SessionOptions options_;
   std::vector<const Backend*> backends_;
   std::vector<std::unique_ptr<Kernel>> kernels_;  // per node; created once
+  std::vector<std::unique_ptr<Kernel>> conversion_kernels_;  // layout conversions of the plan
+  std::vector<uint8_t> observer_buffer_;                     // NHWC outputs converted for node_observer
   std::vector<NodePlan> node_plans_;
   size_t kernels_created_ = 0;
   std::vector<double> node_seconds_;
