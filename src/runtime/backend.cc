@@ -44,7 +44,15 @@ const Backend* xnnpack_backend_if_built() { return &xnnpack_backend(); }
 const Backend* xnnpack_backend_if_built() { return nullptr; }
 #endif
 
+#ifdef GRAMLITE_HAVE_ONEDNN
+const Backend& onednn_backend();
+const Backend* onednn_backend_if_built() { return &onednn_backend(); }
+#else
+const Backend* onednn_backend_if_built() { return nullptr; }
+#endif
+
 const Backend* find_builtin_backend(std::string_view name) {
+  if (name == "onednn") return onednn_backend_if_built();
   if (name == "xnnpack") return xnnpack_backend_if_built();
   if (name == "portable") return &portable_backend();
   if (name == "reference") return &reference_backend();
@@ -52,8 +60,12 @@ const Backend* find_builtin_backend(std::string_view name) {
 }
 
 std::vector<std::string> builtin_backend_names() {
-  if (xnnpack_backend_if_built() != nullptr) return {"xnnpack", "portable", "reference"};
-  return {"portable", "reference"};
+  std::vector<std::string> names;
+  if (onednn_backend_if_built() != nullptr) names.push_back("onednn");
+  if (xnnpack_backend_if_built() != nullptr) names.push_back("xnnpack");
+  names.push_back("portable");
+  names.push_back("reference");
+  return names;
 }
 
 }  // namespace gramlite::runtime

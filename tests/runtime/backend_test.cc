@@ -71,9 +71,10 @@ std::unique_ptr<Session> make(std::shared_ptr<ir::Graph> graph, std::vector<std:
   return session.ok() ? std::move(session).value() : nullptr;
 }
 
-TEST(Backend, DefaultListIsXnnpackWhereBuiltThenPortableThenReference) {
+TEST(Backend, DefaultListIsTheFastBackendsWhereBuiltThenPortableThenReference) {
   std::vector<std::string> expected = {"portable", "reference"};
   if (xnnpack_backend_if_built() != nullptr) expected.insert(expected.begin(), "xnnpack");
+  if (onednn_backend_if_built() != nullptr) expected.insert(expected.begin(), "onednn");
   EXPECT_EQ(builtin_backend_names(), expected);
   auto session = make(small_net(), SessionOptions{}.backends);
   ASSERT_NE(session, nullptr);

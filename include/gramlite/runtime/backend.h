@@ -62,6 +62,8 @@ const Backend& reference_backend();
 const Backend& portable_backend();
 // The XNNPACK backend, or nullptr where gramlite was built without XNNPACK.
 const Backend* xnnpack_backend_if_built();
+// The oneDNN backend (int8 convolutions on x86), or nullptr where gramlite was built without it.
+const Backend* onednn_backend_if_built();
 
 // The built-in backend called `name`, or nullptr.
 const Backend* find_builtin_backend(std::string_view name);

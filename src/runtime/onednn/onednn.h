@@ -1,0 +1,11 @@
+// The oneDNN backend's kernel factories (registry.cc): int8 convolutions on x86, where oneDNN's
+// u8 x s8 kernels outrun XNNPACK's (docs/runtime.md, "Choosing backends").
+#pragma once
+
+#include "gramlite/runtime/kernel.h"
+
+namespace gramlite::runtime::onednn {
+
+Result<std::unique_ptr<Kernel>> create_conv2d_s8(const KernelContext& context);
+
+}  // namespace gramlite::runtime::onednn
