@@ -72,8 +72,14 @@ def main():
 
     rows = [json.loads(line) for line in open(args.raw) if line.strip()]
     cells = defaultdict(list)  # (arch, size, dtype, threads, batch, peer) -> measurements
+    not_run = {}  # the same key -> estimated ms per run (over --max-run)
     for r in rows:
-        cells[(r["arch"], r["size"], r["dtype"], r["threads"], r["batch"], r["peer"])].append(r)
+        key = (r["arch"], r["size"], r["dtype"], r["threads"], r["batch"], r["peer"])
+        if "skipped_estimate_ms" in r:
+            not_run[key] = r["skipped_estimate_ms"]
+        else:
+            cells[key].append(r)
+    all_keys = set(cells) | set(not_run)
 
     def summary(key):
         ms = cells.get(key)
@@ -90,7 +96,7 @@ def main():
         versions["gramlite"] = subprocess.run([args.gramlite, "version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
-    configs = sorted({k[:5] for k in cells}, key=lambda k: (k[0], k[1], k[2], k[3], k[4]))
+    configs = sorted({k[:5] for k in all_keys}, key=lambda k: (k[0], k[1], k[2], k[3], k[4]))
     models = []
     for k in configs:
         if k[:2] not in models:
@@ -110,12 +116,13 @@ def main():
             if os.path.exists(path):
                 checks[(arch, size, dtype)] = json.load(open(path))
 
-    backend = next((s["backend"] for k in cells if k[5] == "gramlite" for s in [summary(k)] if s), None)
+    backend = next((s["backend"] for k in list(cells) if k[5] == "gramlite" for s in [summary(k)] if s), None)
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = []
     lines.append(f"Machine: {name}, {cores} logical cores, {isa}; {date}.")
     lines.append(f"Command: `{args.command}` ({args.rounds} rounds alternating the peers; each cell is the "
-                 f"median of the per-round medians of {args.runs} batch-1 runs / {args.batch_runs} batch-16 runs). "
+                 f"median of the per-round medians of {args.runs} batch-1 runs / {args.batch_runs} batch-16 runs, fewer "
+                 f"(at least 3) where a measurement would take over the --budget; raw.jsonl has each count). "
                  f"gramlite backends: {backend}.")
     if args.ort_skip:
         lines.append(f"ONNX Runtime skipped: {args.ort_skip}.")
@@ -147,6 +154,8 @@ def main():
             continue
 
         def cell(p):
+            if not s[p] and (arch, size, dtype, threads, batch, p) in not_run:
+                return f"not run (~{not_run[(arch, size, dtype, threads, batch, p)] / 1000:.0f} s per run)"
             return f"{fmt(s[p]['median_ms'])} / {fmt(s[p]['p90_ms'])}" if s[p] else "-"
 
         def ratio(p):
@@ -170,6 +179,8 @@ def main():
             g = s["gramlite"]
 
             def ips(p):
+                if not s[p] and (arch, size, dtype, threads, batch, p) in not_run:
+                    return f"not run (~{not_run[(arch, size, dtype, threads, batch, p)] / 1000:.0f} s per batch)"
                 return fmt(s[p]["images_per_second"], 1) if s[p] else "-"
 
             def ratio(p):

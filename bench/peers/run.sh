@@ -3,7 +3,8 @@
 # its strongest CPU setting; prints each peer's median over gramlite's (above 1: gramlite is faster).
 #
 #   bench/peers/run.sh [--quick] [--models ARCH:SIZE,...] [--dtypes fp32,int8] [--threads 1,2]
-#                      [--rounds N] [--runs N] [--batch-runs N] [--no-batch] [--out DIR]
+#                      [--rounds N] [--runs N] [--batch-runs N] [--budget S] [--max-run S]
+#                      [--no-batch] [--out DIR]
 #                      [--require-peers] [ARCH:SIZE ...]
 #
 #   default models  mobilenet_v1:224 mobilenet_v2:224 resnet50:224 inception_v3:299 mobilenet_v2:96
@@ -13,6 +14,12 @@
 #                   (gramlite, ONNX Runtime, PyTorch, gramlite, ...).
 #   --runs N        timed batch-1 runs per measurement (default 20, after 5 warm-up runs)
 #   --batch-runs N  timed batch-16 runs per measurement (default 3, after 1 warm-up run)
+#   --budget S      fewer runs where a measurement would take over S seconds (default 10; the
+#                   estimate is the previous measurement of that peer and cell, or one probe run
+#                   of gramlite): at least 3 (batch 1) / 1 (batch 16) runs, no warm-up, and only in
+#                   round 1 where even that exceeds S (today's int8 reference kernels)
+#   --max-run S     do not measure a cell whose single run is estimated over S seconds (default
+#                   20); the table says "not run" with the estimate
 #   --no-batch      skip the batch-16 throughput measurements
 #   --out DIR       output folder (default out/peers): models/ARCH_SIZE/ holds the models, exports,
 #                   agreement checks and PyTorch's traced modules, reused by later runs (delete it
@@ -49,11 +56,13 @@ runs=20
 warmup=5
 batch_runs=3
 batch_warmup=1
+budget=10
+max_run=20
 do_batch=1
 out=out/peers
 require_peers=0
 positional=()
-usage() { sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case $1 in
     --quick) models=mobilenet_v2:96; threads_list=1; rounds=1; runs=5; warmup=2; batch_runs=1; batch_warmup=1 ;;
@@ -63,6 +72,8 @@ while (($#)); do
     --rounds) rounds=${2:?}; shift ;;
     --runs) runs=${2:?}; shift ;;
     --batch-runs) batch_runs=${2:?}; shift ;;
+    --budget) budget=${2:?}; shift ;;
+    --max-run) max_run=${2:?}; shift ;;
     --no-batch) do_batch=0 ;;
     --out) out=${2:?}; shift ;;
     --require-peers) require_peers=1 ;;
@@ -182,11 +193,38 @@ for spec in $models; do
 done
 
 # ---- measurements ---------------------------------------------------------------------------------
+# Estimated ms of one run per peer and cell (from the last measurement), to keep slow cells (today's
+# int8 reference kernels) within --budget seconds: runs = min(--runs, max(3, budget / estimate)).
+declare -A estimate_ms=()
 measure() {  # peer spec dtype threads batch round
   local peer=$1 spec=$2 dtype=$3 threads=$4 batch=$5 round=$6
   local arch=${spec%%:*} size=${spec#*:}
-  local d=$out/models/${arch}_$size r=$runs w=$warmup json
+  local d=$out/models/${arch}_$size r=$runs w=$warmup json key=$1.$2.$3.$4 est
   if ((batch > 1)); then r=$batch_runs; w=$batch_warmup; fi
+  est=${estimate_ms[$key.$batch]:-}
+  [[ -z $est && -n ${estimate_ms[$key.1]:-} ]] && est=$((${estimate_ms[$key.1]} * batch))
+  if [[ -z $est && $peer == gramlite ]]; then  # one untimed probe run (today's int8 can take seconds)
+    est=$("$G" bench "$d/$dtype.gramlite" --threads "$threads" --batch "$batch" --warmup 0 --runs 1 --json \
+      "${backend_args[@]}" | "$PY" -c 'import json,sys; print(int(json.load(sys.stdin)["median_ms"]) + 1)') || est=""
+  fi
+  if [[ -n $est ]] && ((est > 0)); then
+    local fit=$((budget * 1000 / est)) floor=3
+    ((batch > 1)) && floor=1
+    if ((fit < floor)); then  # a slow cell: measured in round 1 only, and not at all above --max-run
+      ((round > 1)) && return 0
+      if ((est > max_run * 1000)); then
+        say "$peer: ~$((est / 1000)) s per run, over --max-run $max_run: not measured"
+        printf '{"peer": "%s", "arch": "%s", "size": %d, "dtype": "%s", "threads": %d, "batch": %d, "round": %d, "skipped_estimate_ms": %d}\n' \
+          "$peer" "$arch" "$size" "$dtype" "$threads" "$batch" "$round" "$est" >>"$raw"
+        return 0
+      fi
+      r=$floor
+      w=0
+    elif ((fit < r)); then
+      r=$fit
+      ((w > 1)) && w=1
+    fi
+  fi
   case $peer in
     gramlite) json=$("$G" bench "$d/$dtype.gramlite" --threads "$threads" --batch "$batch" --warmup "$w" \
                 --runs "$r" --json "${backend_args[@]}") || { say "gramlite bench failed"; return 0; } ;;
@@ -196,6 +234,8 @@ measure() {  # peer spec dtype threads batch round
                --dtype "$dtype" --cache "$d/torch_$dtype.pt" --images "$out/calib_$size" --threads "$threads" \
                --batch "$batch" --warmup "$w" --runs "$r" 2>>"$d/torch.log") || { say "PyTorch failed: $d/torch.log"; return 0; } ;;
   esac
+  est=$("$PY" -c 'import json,sys; print(int(json.loads(sys.argv[1])["median_ms"]) + 1)' "$json") &&
+    estimate_ms[$key.$batch]=$est
   "$PY" -c '
 import json, sys
 r = json.loads(sys.argv[1])
