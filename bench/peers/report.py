@@ -194,7 +194,9 @@ def main():
     lines.append("")
     if ghz:
         lines.append(f"fp32 peak: 2 FMA x 8 lanes = 16 MAC per cycle per core x {ghz:.2f} GHz (clock from "
-                     f"{clock_source}) = {16 * ghz:.1f} GMAC/s per thread used. gramlite's fp32 share of it:")
+                     f"{clock_source}) = {16 * ghz:.1f} GMAC/s per thread used (the issue's AVX2 definition"
+                     + ("; this CPU also has AVX-512, whose 16 lanes double it" if "AVX-512" in isa else "")
+                     + "). gramlite's fp32 share of it:")
         lines.append("")
         lines.append("| model | threads | batch | MACs / image (Conv + Linear) | gramlite GMAC/s | fp32 peak GMAC/s | share |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|")

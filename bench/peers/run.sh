@@ -26,6 +26,9 @@
 #                   to rebuild); each run writes run-DATE/{raw.jsonl,results.csv,table.md,meta.json}
 #   --require-peers exit 77 (skip) unless both ONNX Runtime and PyTorch are available (the ctest)
 #
+# Exit status: 0; 1 when a measurement or the PyTorch agreement check failed (the tables are still
+# written, without those cells); 2 bad arguments; 3 no gramlite binary; 77 --require-peers unmet.
+#
 # Per model: `gramlite zoo build ARCH --classes 2 --input-size SIZE` (random weights), then
 # batch-norm statistics measured on 32 synthetic images (`gramlite synth tiles`) with randomised
 # batch-norm gamma/beta (bench/peers/torch_peer.py bnstats, the parity tests' recipe; the zoo has no
@@ -107,7 +110,10 @@ fi
 [[ -n $torch_skip ]] && say "PyTorch peer skipped: $torch_skip"
 [[ -n $ort_skip ]] && say "ONNX Runtime peer skipped: $ort_skip"
 if ((require_peers)) && [[ -n $torch_skip || -n $ort_skip ]]; then
-  echo "run.sh: skipped: ${torch_skip:-}${torch_skip:+; }${ort_skip:-}" >&2
+  reasons=()
+  [[ -n $torch_skip ]] && reasons+=("$torch_skip")
+  [[ -n $ort_skip ]] && reasons+=("$ort_skip")
+  echo "run.sh: skipped: $(IFS=';'; echo "${reasons[*]}")" >&2
   exit 77
 fi
 
@@ -131,6 +137,7 @@ make_once() {
 
 # ---- models, exports, agreement checks ------------------------------------------------------------
 declare -A torch_ok=()
+failures=0  # failed measurements or agreement checks: the exit status is 1 when there were any
 for spec in $models; do
   arch=${spec%%:*}
   size=${spec#*:}
@@ -187,6 +194,7 @@ for spec in $models; do
         torch_ok[$spec.$dtype]=1
       else
         say "$arch $size $dtype: PyTorch does not agree with gramlite (or failed): see $d/check_$dtype.json.tmp, $d/torch.log; its cells are skipped"
+        failures=$((failures + 1))
       fi
     done
   fi
@@ -227,12 +235,12 @@ measure() {  # peer spec dtype threads batch round
   fi
   case $peer in
     gramlite) json=$("$G" bench "$d/$dtype.gramlite" --threads "$threads" --batch "$batch" --warmup "$w" \
-                --runs "$r" --json "${backend_args[@]}") || { say "gramlite bench failed"; return 0; } ;;
+                --runs "$r" --json "${backend_args[@]}") || { say "gramlite bench failed"; failures=$((failures + 1)); return 0; } ;;
     onnxruntime) json=$(node "$here/ort_peer.js" "$NODE_MODULES" "$d/$dtype.onnx" --size "$size" --batch "$batch" \
-                   --threads "$threads" --warmup "$w" --runs "$r") || { say "ONNX Runtime failed"; return 0; } ;;
+                   --threads "$threads" --warmup "$w" --runs "$r") || { say "ONNX Runtime failed"; failures=$((failures + 1)); return 0; } ;;
     pytorch) json=$("$PY" "$here/torch_peer.py" time --onnx "$d/fp32.onnx" --arch "$arch" --size "$size" \
                --dtype "$dtype" --cache "$d/torch_$dtype.pt" --images "$out/calib_$size" --threads "$threads" \
-               --batch "$batch" --warmup "$w" --runs "$r" 2>>"$d/torch.log") || { say "PyTorch failed: $d/torch.log"; return 0; } ;;
+               --batch "$batch" --warmup "$w" --runs "$r" 2>>"$d/torch.log") || { say "PyTorch failed: $d/torch.log"; failures=$((failures + 1)); return 0; } ;;
   esac
   est=$("$PY" -c 'import json,sys; print(int(json.loads(sys.argv[1])["median_ms"]) + 1)' "$json") &&
     estimate_ms[$key.$batch]=$est
@@ -271,3 +279,7 @@ done
   --rounds "$rounds" --runs "$runs" --batch-runs "$batch_runs" --torch-skip "$torch_skip" --ort-skip "$ort_skip" \
   --gramlite "$G"
 say "results: $results/table.md, $results/raw.jsonl, $results/results.csv"
+if ((failures)); then
+  say "$failures measurement(s) or check(s) failed (see above)"
+  exit 1
+fi
