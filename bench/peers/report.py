@@ -96,7 +96,10 @@ def main():
         versions["gramlite"] = subprocess.run([args.gramlite, "version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
-    configs = sorted({k[:5] for k in all_keys}, key=lambda k: (k[0], k[1], k[2], k[3], k[4]))
+    order = {}  # models in the order run.sh measured them
+    for r in rows:
+        order.setdefault((r["arch"], r["size"]), len(order))
+    configs = sorted({k[:5] for k in all_keys}, key=lambda k: (order[k[:2]], k[2], k[3], k[4]))
     models = []
     for k in configs:
         if k[:2] not in models:
