@@ -88,6 +88,12 @@ while (($#)); do
 done
 ((${#positional[@]})) && models=$(IFS=,; echo "${positional[*]}")
 models=${models//,/ }
+normalized=""
+for spec in $models; do  # ARCH means ARCH:224
+  [[ $spec == *:* ]] || spec=$spec:224
+  normalized+=" $spec"
+done
+models=${normalized# }
 dtypes=${dtypes//,/ }
 threads_list=${threads_list//,/ }
 batches=1
@@ -141,7 +147,6 @@ failures=0  # failed measurements or agreement checks: the exit status is 1 when
 for spec in $models; do
   arch=${spec%%:*}
   size=${spec#*:}
-  [[ $arch == "$spec" ]] && size=224
   d=$out/models/${arch}_$size
   mkdir -p "$d"
   calib=$out/calib_$size
@@ -153,6 +158,7 @@ for spec in $models; do
   fi
   if [[ ! -s $d/fp32.gramlite ]]; then
     say "$arch $size: zoo build, batch-norm statistics, import"
+    rm -f "$d"/fp32.onnx* "$d"/info.json "$d"/int8.* "$d"/run_*.json "$d"/check_*.json "$d"/torch_*.pt  # derived
     "$G" zoo build "$arch" --classes 2 --input-size "$size" -o "$d/zoo.gramlite" >/dev/null
     "$G" export "$d/zoo.gramlite" --format onnx -o "$d/zoo.onnx" >/dev/null
     norm=$("$PY" -c 'import json,sys; p=json.load(sys.stdin)["preprocessing"]; print(*p["mean"], *p["std"])' \
@@ -174,6 +180,7 @@ for spec in $models; do
   make_once "$d/info.json" "$G" info "$d/fp32.gramlite" --json
   if [[ $dtypes == *int8* && ! -s $d/int8.gramlite ]]; then
     say "$arch $size: quantize int8"
+    rm -f "$d"/int8.onnx* "$d"/run_int8.json "$d"/check_int8.json "$d"/torch_int8.pt  # derived
     "$G" quantize "$d/fp32.gramlite" --mode int8 --calib "$calib" --calib-count $calib_count --threads 2 \
       -o "$d/int8.gramlite" >"$d/quantize.log"
   fi
