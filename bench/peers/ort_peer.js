@@ -5,7 +5,10 @@
 // interOpNumThreads 1, sequential execution.
 //
 //   node ort_peer.js NODE_MODULES MODEL.onnx --size S [--batch B] [--threads T] [--warmup W]
-//                    [--runs R] [--input IN.bin --output OUT.bin]
+//                    [--runs R] [--spin 0|1] [--input IN.bin --output OUT.bin]
+//
+// --spin 0 sets session.intra_op.allow_spinning to 0: idle pool threads sleep instead of spinning
+// (ORT's default is to spin; on a loaded machine spinning threads steal the cores the work needs).
 //
 // The timed input is seeded pseudo-random data in [-1, 1). --input IN.bin (float32 NCHW, batch B)
 // replaces it; --output OUT.bin receives the first output (float32) of the last run, for the
@@ -17,14 +20,14 @@ const path = require('path');
 
 function parse(argv) {
   if (argv.length < 2) return null;
-  const o = { modules: argv[0], model: argv[1], size: 0, batch: 1, threads: 1, warmup: 5, runs: 20 };
+  const o = { modules: argv[0], model: argv[1], size: 0, batch: 1, threads: 1, warmup: 5, runs: 20, spin: 1 };
   for (let i = 2; i < argv.length; i += 2) {
     const key = argv[i];
     const value = argv[i + 1];
     if (value === undefined) return null;
     if (key === '--input') o.input = value;
     else if (key === '--output') o.output = value;
-    else if (['--size', '--batch', '--threads', '--warmup', '--runs'].includes(key)) {
+    else if (['--size', '--batch', '--threads', '--warmup', '--runs', '--spin'].includes(key)) {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) return null;
       o[key.slice(2)] = n;
@@ -45,7 +48,7 @@ async function main() {
   const o = parse(process.argv.slice(2));
   if (!o) {
     console.error('usage: node ort_peer.js NODE_MODULES MODEL.onnx --size S [--batch B] [--threads T] ' +
-                  '[--warmup W] [--runs R] [--input IN.bin --output OUT.bin]');
+                  '[--warmup W] [--runs R] [--spin 0|1] [--input IN.bin --output OUT.bin]');
     process.exit(2);
   }
   let ort;
@@ -76,6 +79,8 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // session.intra_op.allow_spinning: whether idle pool threads spin (ORT's default) or sleep.
+    extra: { session: { intra_op: { allow_spinning: o.spin ? '1' : '0' } } },
   });
   const createMs = Number(process.hrtime.bigint() - created) / 1e6;
   const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, dims) };
@@ -95,7 +100,7 @@ async function main() {
   console.log(JSON.stringify({
     peer: 'onnxruntime',
     version: require(path.resolve(o.modules, 'onnxruntime-node', 'package.json')).version,
-    model: o.model, threads: o.threads, batch: o.batch, input_size: o.size, warmup_runs: o.warmup, runs: o.runs,
+    model: o.model, threads: o.threads, allow_spinning: o.spin, batch: o.batch, input_size: o.size, warmup_runs: o.warmup, runs: o.runs,
     median_ms: percentile(sorted, 50), p90_ms: percentile(sorted, 90), min_ms: sorted[0],
     images_per_second: (o.batch * 1000) / percentile(sorted, 50), create_ms: createMs, run_ms: times,
   }));

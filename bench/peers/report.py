@@ -68,6 +68,7 @@ def main():
     parser.add_argument("--torch-skip", default="")
     parser.add_argument("--ort-skip", default="")
     parser.add_argument("--gramlite", default="build/gramlite")
+    parser.add_argument("--spin", default="on")
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in open(args.raw) if line.strip()]
@@ -132,9 +133,10 @@ def main():
     if args.torch_skip:
         lines.append(f"PyTorch skipped: {args.torch_skip}.")
     lines.append("ONNX Runtime: onnxruntime-node, graphOptimizationLevel 'all', intraOpNumThreads = threads, "
-                 "interOpNumThreads 1, sequential; int8 = gramlite's QDQ export. PyTorch fp32: torchvision "
+                 "interOpNumThreads 1, sequential, " + ("allow_spinning 0" if args.spin == "off" else "spinning pool (default)") +
+                 "; int8 = gramlite's QDQ export. PyTorch fp32: torchvision "
                  "architecture with the exported weights, traced, jit.freeze + optimize_for_inference; int8: "
-                 "eager PTQ, onednn engine, traced + frozen. Ratio = peer median / gramlite median "
+                 "eager PTQ, onednn engine, traced + frozen" + ("; OMP_WAIT_POLICY=PASSIVE" if args.spin == "off" else "") + ". Ratio = peer median / gramlite median "
                  "(above 1: gramlite is faster).")
     lines.append("")
     lines.append("Batch 1 latency, ms (median / p90):")
@@ -232,7 +234,7 @@ def main():
         w.writerows(csv_rows)
     with open(os.path.join(args.out, "meta.json"), "w") as f:
         json.dump({"cpu": name, "cores": cores, "isa": isa, "ghz": ghz, "clock_source": clock_source, "date": date,
-                   "command": args.command, "rounds": args.rounds, "gramlite_backends": backend,
+                   "command": args.command, "rounds": args.rounds, "spin": args.spin, "gramlite_backends": backend,
                    "ort_skipped": args.ort_skip, "torch_skipped": args.torch_skip, "versions": versions,
                    "macs": {f"{a}_{s}": m for (a, s), m in macs.items()}}, f, indent=2)
     print(table, end="")

@@ -4,7 +4,7 @@
 #
 #   bench/peers/run.sh [--quick] [--models ARCH:SIZE,...] [--dtypes fp32,int8] [--threads 1,2]
 #                      [--rounds N] [--runs N] [--batch-runs N] [--budget S] [--max-run S]
-#                      [--no-batch] [--out DIR]
+#                      [--spin on|off] [--no-batch] [--out DIR]
 #                      [--require-peers] [ARCH:SIZE ...]
 #
 #   default models  mobilenet_v1:224 mobilenet_v2:224 resnet50:224 inception_v3:299 mobilenet_v2:96
@@ -20,6 +20,11 @@
 #                   round 1 where even that exceeds S (today's int8 reference kernels)
 #   --max-run S     do not measure a cell whose single run is estimated over S seconds (default
 #                   20); the table says "not run" with the estimate
+#   --spin on|off   whether the peers' idle pool threads spin (default off: ONNX Runtime
+#                   session.intra_op.allow_spinning 0, PyTorch OMP_WAIT_POLICY=PASSIVE). Measured
+#                   on the project's shared 2-core VM under load, spinning made 2-thread runs 2.5x
+#                   (ORT) and 40-100x (PyTorch) slower than sleeping; on a quiet dedicated machine
+#                   try both. gramlite's own pool is left as it is.
 #   --no-batch      skip the batch-16 throughput measurements
 #   --out DIR       output folder (default out/peers): models/ARCH_SIZE/ holds the models, exports,
 #                   agreement checks and PyTorch's traced modules, reused by later runs (delete it
@@ -61,6 +66,7 @@ batch_runs=3
 batch_warmup=1
 budget=10
 max_run=20
+spin=off
 do_batch=1
 out=out/peers
 require_peers=0
@@ -77,6 +83,7 @@ while (($#)); do
     --batch-runs) batch_runs=${2:?}; shift ;;
     --budget) budget=${2:?}; shift ;;
     --max-run) max_run=${2:?}; shift ;;
+    --spin) spin=${2:?}; shift; [[ $spin == on || $spin == off ]] || { echo "run.sh: --spin on|off" >&2; exit 2; } ;;
     --no-batch) do_batch=0 ;;
     --out) out=${2:?}; shift ;;
     --require-peers) require_peers=1 ;;
@@ -123,6 +130,9 @@ if ((require_peers)) && [[ -n $torch_skip || -n $ort_skip ]]; then
   exit 77
 fi
 
+ort_spin=1
+torch_env=()
+if [[ $spin == off ]]; then ort_spin=0; torch_env=(OMP_WAIT_POLICY=PASSIVE); fi
 backend_args=()
 [[ -n ${GRAMLITE_BACKENDS:-} ]] && backend_args=(--backend "$GRAMLITE_BACKENDS")
 calib_count=32
@@ -244,8 +254,8 @@ measure() {  # peer spec dtype threads batch round
     gramlite) json=$("$G" bench "$d/$dtype.gramlite" --threads "$threads" --batch "$batch" --warmup "$w" \
                 --runs "$r" --json "${backend_args[@]}") || { say "gramlite bench failed"; failures=$((failures + 1)); return 0; } ;;
     onnxruntime) json=$(node "$here/ort_peer.js" "$NODE_MODULES" "$d/$dtype.onnx" --size "$size" --batch "$batch" \
-                   --threads "$threads" --warmup "$w" --runs "$r") || { say "ONNX Runtime failed"; failures=$((failures + 1)); return 0; } ;;
-    pytorch) json=$("$PY" "$here/torch_peer.py" time --onnx "$d/fp32.onnx" --arch "$arch" --size "$size" \
+                   --threads "$threads" --warmup "$w" --runs "$r" --spin "$ort_spin") || { say "ONNX Runtime failed"; failures=$((failures + 1)); return 0; } ;;
+    pytorch) json=$(env "${torch_env[@]}" "$PY" "$here/torch_peer.py" time --onnx "$d/fp32.onnx" --arch "$arch" --size "$size" \
                --dtype "$dtype" --cache "$d/torch_$dtype.pt" --images "$out/calib_$size" --threads "$threads" \
                --batch "$batch" --warmup "$w" --runs "$r" 2>>"$d/torch.log") || { say "PyTorch failed: $d/torch.log"; failures=$((failures + 1)); return 0; } ;;
   esac
@@ -284,7 +294,7 @@ done
 "$PY" "$here/report.py" --raw "$raw" --out "$results" --models-dir "$out/models" \
   --command "${GRAMLITE_BACKENDS:+GRAMLITE_BACKENDS=$GRAMLITE_BACKENDS }$invocation" \
   --rounds "$rounds" --runs "$runs" --batch-runs "$batch_runs" --torch-skip "$torch_skip" --ort-skip "$ort_skip" \
-  --gramlite "$G"
+  --gramlite "$G" --spin "$spin"
 say "results: $results/table.md, $results/raw.jsonl, $results/results.csv"
 if ((failures)); then
   say "$failures measurement(s) or check(s) failed (see above)"
