@@ -46,7 +46,8 @@
 #
 # Environment: GRAMLITE (binary, default build/gramlite), GRAMLITE_BACKENDS (passed to
 # `gramlite bench --backend`; unset: gramlite's default backends), NODE_MODULES (folder holding
-# onnxruntime-node, default third_party_peers/node_modules), PYTHON (default /usr/bin/python3).
+# onnxruntime-node, default third_party_peers/node_modules), PYTHON (the PyTorch peer's, default
+# /usr/bin/python3), JSON_PYTHON (any python3 for the bookkeeping and the report, default python3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -55,6 +56,7 @@ invocation="bench/peers/run.sh${*:+ $*}"
 
 G=${GRAMLITE:-build/gramlite}
 PY=${PYTHON:-/usr/bin/python3}
+JPY=${JSON_PYTHON:-python3}  # any python3 (standard library only): JSON and the report
 NODE_MODULES=${NODE_MODULES:-$root/third_party_peers/node_modules}
 models="mobilenet_v1:224,mobilenet_v2:224,resnet50:224,inception_v3:299,mobilenet_v2:96"
 dtypes=fp32,int8
@@ -171,7 +173,7 @@ for spec in $models; do
     rm -f "$d"/fp32.onnx* "$d"/info.json "$d"/int8.* "$d"/run_*.json "$d"/check_*.json "$d"/torch_*.pt  # derived
     "$G" zoo build "$arch" --classes 2 --input-size "$size" -o "$d/zoo.gramlite" >/dev/null
     "$G" export "$d/zoo.gramlite" --format onnx -o "$d/zoo.onnx" >/dev/null
-    norm=$("$PY" -c 'import json,sys; p=json.load(sys.stdin)["preprocessing"]; print(*p["mean"], *p["std"])' \
+    norm=$("$JPY" -c 'import json,sys; p=json.load(sys.stdin)["preprocessing"]; print(*p["mean"], *p["std"])' \
       < <("$G" info "$d/zoo.gramlite" --json --no-layers))
     read -r m0 m1 m2 s0 s1 s2 <<<"$norm"
     if [[ -z $torch_skip ]]; then
@@ -196,9 +198,9 @@ for spec in $models; do
   fi
   [[ $dtypes == *int8* ]] && make_once "$d/int8.onnx.log" "$G" export "$d/int8.gramlite" --format onnx -o "$d/int8.onnx"
   if [[ -z $torch_skip ]]; then
-    read -r m0 m1 m2 s0 s1 s2 < <("$PY" -c 'import json,sys; p=json.load(open(sys.argv[1]))["preprocessing"]; print(*p["mean"], *p["std"])' "$d/info.json")
+    read -r m0 m1 m2 s0 s1 s2 < <("$JPY" -c 'import json,sys; p=json.load(open(sys.argv[1]))["preprocessing"]; print(*p["mean"], *p["std"])' "$d/info.json")
     probs=()
-    [[ $("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["output_kind"])' "$d/info.json") == probabilities ]] && probs=(--probabilities)
+    [[ $("$JPY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["output_kind"])' "$d/info.json") == probabilities ]] && probs=(--probabilities)
     mapfile -t images < <(find "$calib" -name '*.png' | sort | head -8)
     for dtype in $dtypes; do
       make_once "$d/run_$dtype.json" "$G" run "$d/$dtype.gramlite" "${images[@]}" --json --top-k 2
@@ -230,7 +232,7 @@ measure() {  # peer spec dtype threads batch round
   [[ -z $est && -n ${estimate_ms[$key.1]:-} ]] && est=$((${estimate_ms[$key.1]} * batch))
   if [[ -z $est && $peer == gramlite ]]; then  # one untimed probe run (today's int8 can take seconds)
     est=$("$G" bench "$d/$dtype.gramlite" --threads "$threads" --batch "$batch" --warmup 0 --runs 1 --json \
-      "${backend_args[@]}" | "$PY" -c 'import json,sys; print(int(json.load(sys.stdin)["median_ms"]) + 1)') || est=""
+      "${backend_args[@]}" | "$JPY" -c 'import json,sys; print(int(json.load(sys.stdin)["median_ms"]) + 1)') || est=""
   fi
   if [[ -n $est ]] && ((est > 0)); then
     local fit=$((budget * 1000 / est)) floor=3
@@ -259,9 +261,9 @@ measure() {  # peer spec dtype threads batch round
                --dtype "$dtype" --cache "$d/torch_$dtype.pt" --images "$out/calib_$size" --threads "$threads" \
                --batch "$batch" --warmup "$w" --runs "$r" 2>>"$d/torch.log") || { say "PyTorch failed: $d/torch.log"; failures=$((failures + 1)); return 0; } ;;
   esac
-  est=$("$PY" -c 'import json,sys; print(int(json.loads(sys.argv[1])["median_ms"]) + 1)' "$json") &&
+  est=$("$JPY" -c 'import json,sys; print(int(json.loads(sys.argv[1])["median_ms"]) + 1)' "$json") &&
     estimate_ms[$key.$batch]=$est
-  "$PY" -c '
+  "$JPY" -c '
 import json, sys
 r = json.loads(sys.argv[1])
 keep = {k: r[k] for k in ("median_ms", "p90_ms", "min_ms", "images_per_second", "backend") if k in r}
@@ -291,7 +293,7 @@ for ((round = 1; round <= rounds; ++round)); do
 done
 
 # ---- report ---------------------------------------------------------------------------------------
-"$PY" "$here/report.py" --raw "$raw" --out "$results" --models-dir "$out/models" \
+"$JPY" "$here/report.py" --raw "$raw" --out "$results" --models-dir "$out/models" \
   --command "${GRAMLITE_BACKENDS:+GRAMLITE_BACKENDS=$GRAMLITE_BACKENDS }$invocation" \
   --rounds "$rounds" --runs "$runs" --batch-runs "$batch_runs" --torch-skip "$torch_skip" --ort-skip "$ort_skip" \
   --gramlite "$G" --spin "$spin"
