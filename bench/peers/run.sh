@@ -20,11 +20,12 @@
 #                   round 1 where even that exceeds S (today's int8 reference kernels)
 #   --max-run S     do not measure a cell whose single run is estimated over S seconds (default
 #                   20); the table says "not run" with the estimate
-#   --spin on|off   whether the peers' idle pool threads spin (default off: ONNX Runtime
-#                   session.intra_op.allow_spinning 0, PyTorch OMP_WAIT_POLICY=PASSIVE). Measured
-#                   on the project's shared 2-core VM under load, spinning made 2-thread runs 2.5x
-#                   (ORT) and 40-100x (PyTorch) slower than sleeping; on a quiet dedicated machine
-#                   try both. gramlite's own pool is left as it is.
+#   --spin on|off   whether the peers' idle pool threads spin (on, the default: each peer's own
+#                   default) or sleep (off: ONNX Runtime session.intra_op.allow_spinning 0, PyTorch
+#                   OMP_WAIT_POLICY=PASSIVE). On the project's 2-core VM at 2 threads, quiet, spinning
+#                   was the faster (MobileNetV2 224 fp32: PyTorch 5.0 vs 14.0 ms, ORT 3.6 vs 5.4);
+#                   with other jobs loading it, sleeping was (PyTorch 8.3 vs 360-800 ms, ORT 6.2 vs
+#                   15 ms). gramlite's own pool is left as it is.
 #   --no-batch      skip the batch-16 throughput measurements
 #   --out DIR       output folder (default out/peers): models/ARCH_SIZE/ holds the models, exports,
 #                   agreement checks and PyTorch's traced modules, reused by later runs (delete it
@@ -68,7 +69,7 @@ batch_runs=3
 batch_warmup=1
 budget=10
 max_run=20
-spin=off
+spin=on
 do_batch=1
 out=out/peers
 require_peers=0
