@@ -3,6 +3,9 @@
 # the same run: batch-1 latency of one architecture at 1 and 2 threads. The last column is the
 # peer's median over gramlite's: above 1, gramlite is faster.
 #   bench/compare_with_pytorch.sh [ARCH] [INPUT_SIZE] [RUNS]
+# Kept for the README's eager / jit.freeze table. Against each peer at its strongest setting
+# (PyTorch freeze + optimize_for_inference and onednn int8, ONNX Runtime, batch 16, rounds), on the
+# same exported weights, use bench/peers/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 arch=${1:-mobilenet_v2}
