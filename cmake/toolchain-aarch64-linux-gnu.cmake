@@ -6,8 +6,9 @@
 #                                unpacked with dpkg-deb -x; default <source>/build-arm64-root
 #   qemu-aarch64                 runs the tests (CMAKE_CROSSCOMPILING_EMULATOR: ctest and
 #                                gtest_discover_tests go through it)
-#   GRAMLITE_QEMU_CPU            the emulated CPU, default "max" (Armv8.x+ with fp16 arithmetic,
-#                                FEAT_FP16; "cortex-a72" is a plain Armv8.0 core without it)
+#   QEMU_CPU                     (environment, read by qemu when a test runs) the emulated CPU;
+#                                qemu 7.2's default is "max" (Armv8.x with fp16 arithmetic,
+#                                FEAT_FP16); "cortex-a72" is a plain Armv8.0 core without it
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
@@ -18,11 +19,6 @@ if(DEFINED ENV{GRAMLITE_ARM64_ROOT} AND NOT "$ENV{GRAMLITE_ARM64_ROOT}" STREQUAL
   set(GRAMLITE_ARM64_ROOT "$ENV{GRAMLITE_ARM64_ROOT}")
 else()
   get_filename_component(GRAMLITE_ARM64_ROOT "${CMAKE_CURRENT_LIST_DIR}/../build-arm64-root" ABSOLUTE)
-endif()
-if(DEFINED ENV{GRAMLITE_QEMU_CPU} AND NOT "$ENV{GRAMLITE_QEMU_CPU}" STREQUAL "")
-  set(GRAMLITE_QEMU_CPU "$ENV{GRAMLITE_QEMU_CPU}")
-else()
-  set(GRAMLITE_QEMU_CPU max)
 endif()
 
 # Libraries, headers and CMake packages only from arm64 locations (the multiarch directory under /,
@@ -45,5 +41,5 @@ set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_gramlite_arm64_libdir}")
 
 find_program(GRAMLITE_QEMU_AARCH64 NAMES qemu-aarch64 qemu-aarch64-static)
 if(GRAMLITE_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${GRAMLITE_QEMU_AARCH64};-cpu;${GRAMLITE_QEMU_CPU};-L;/usr/aarch64-linux-gnu;-E;LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib:${_gramlite_arm64_libdir}")
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${GRAMLITE_QEMU_AARCH64};-L;/usr/aarch64-linux-gnu;-E;LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib:${_gramlite_arm64_libdir}")
 endif()
