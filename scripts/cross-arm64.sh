@@ -25,7 +25,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   as_root dpkg --add-architecture arm64
   as_root apt-get -o DPkg::Lock::Timeout=600 update -qq
 fi
-packages=(crossbuild-essential-arm64 qemu-user libgtest-dev:arm64 libgmock-dev:arm64 libcpuinfo-dev:arm64)
+packages=(crossbuild-essential-arm64 qemu-user file libgtest-dev:arm64 libgmock-dev:arm64 libcpuinfo-dev:arm64)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
