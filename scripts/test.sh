@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds gramlite and runs every test: the compiler-only core build that proves
-# ir/format/runtime/zoo need no BLAS, OpenCV or libtorch; a short libFuzzer run of the model loader
+# ir/format/runtime/zoo need no BLAS, OpenCV or libtorch; the same core cross-compiled for arm64 and
+# tested under qemu (scripts/cross-arm64.sh); a short libFuzzer run of the model loader
 # (plus its regression inputs); last, the full build with every label, slow ones included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,11 @@ cmake -S . -B build-core -G Ninja -DCMAKE_BUILD_TYPE=Release -DGRAMLITE_WERROR=O
   -DGRAMLITE_WITH_XNNPACK=OFF
 cmake --build build-core -j "$jobs"
 ctest --test-dir build-core --output-on-failure -j "$jobs" -L fast
+
+if [ "${GRAMLITE_SKIP_ARM64:-0}" != 1 ]; then
+  echo "== arm64: the core build cross-compiled, its fast tests under qemu-aarch64 (docs/arm64.md; GRAMLITE_SKIP_ARM64=1 skips)"
+  scripts/cross-arm64.sh
+fi
 
 if command -v clang++ >/dev/null 2>&1; then
   echo "== fuzzers: model loader and torch.save reader (clang, libFuzzer + ASan + UBSan)"

@@ -50,7 +50,13 @@ math(EXPR length "${end} - ${begin} + 1")
 string(SUBSTRING "${api_doc}" ${begin} ${length} example)
 file(WRITE "${WORK_DIR}/api_example.cc" "${example}")
 
-execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build" -G Ninja
+# Cross builds: TOOLCHAIN_FILE for the consumer, EMULATOR ("|"-separated) to run what it builds.
+set(cross_args "")
+if(TOOLCHAIN_FILE)
+  set(cross_args "-DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN_FILE}")
+endif()
+string(REPLACE "|" ";" emulator "${EMULATOR}")
+execute_process(COMMAND ${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build" -G Ninja ${cross_args}
                         -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
                         -DGRAMLITE_API_EXAMPLE=${WORK_DIR}/api_example.cc RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -60,12 +66,12 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build "${WORK_DIR}/build" RESULT_VARI
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "consumer build failed (a public header that does not compile on its own, or the docs/api.md example)")
 endif()
-execute_process(COMMAND "${WORK_DIR}/build/consumer" "${WORK_DIR}/model.gramlite" "${WORK_DIR}/image.bmp" RESULT_VARIABLE rc)
+execute_process(COMMAND ${emulator} "${WORK_DIR}/build/consumer" "${WORK_DIR}/model.gramlite" "${WORK_DIR}/image.bmp" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "consumer run failed")
 endif()
 if(EXISTS "${WORK_DIR}/build/api_example")
-  execute_process(COMMAND "${WORK_DIR}/build/api_example" "${WORK_DIR}/model.gramlite" "${WORK_DIR}/image.bmp"
+  execute_process(COMMAND ${emulator} "${WORK_DIR}/build/api_example" "${WORK_DIR}/model.gramlite" "${WORK_DIR}/image.bmp"
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   message(STATUS "api_example: ${out}${err}")
   if(NOT rc EQUAL 0)
