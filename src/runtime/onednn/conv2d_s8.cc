@@ -150,6 +150,12 @@ class ConvS8Kernel final : public Kernel {
 
 Result<std::unique_ptr<Kernel>> create_conv2d_s8(const KernelContext& context) {
   const TensorDesc& w = context.inputs[1];
+  if (context.thread_count > 1) {
+    // Debian's oneDNN runs on OpenMP's threads, the rest of the graph on the session's pool; with
+    // two or more threads each pool's waiting workers take the cores the other needs (MobileNetV2
+    // int8 at 2 threads: 15.9 ms with oneDNN convolutions, 4.5 ms on XNNPACK alone; README).
+    return unsupported("onednn: single-threaded sessions only (its OpenMP threads contend with the session's pool)");
+  }
   if (context.inputs[0].shape.size() != 4) return unsupported("onednn: conv input is not 4-D");
   if (w.dtype != ir::DType::kInt8 || !w.is_constant()) return unsupported("onednn: Conv2d weight is not an int8 constant");
   GRAMLITE_ASSIGN_OR_RETURN(const ref8::WeightLayerQuant q, ref8::plan_weight_layer_quant(context, w.shape[0]));
