@@ -555,6 +555,31 @@ TEST(XnnpackVsReference, ConcatAlongChannelsIsExact) {
   }
 }
 
+// int8 Concat whose inputs have scales and zero points of their own: rescaled through tables
+// built with the reference's rescale, so byte for byte the reference.
+TEST(XnnpackVsReference, Int8ConcatRescalingItsInputsIsExact) {
+  SKIP_WITHOUT_XNNPACK();
+  auto g = std::make_shared<ir::Graph>();
+  const std::vector<int32_t> parts = {3, 13, 24};
+  const ir::AffineQuant params[] = {unit_range(), ir::choose_activation_quant(-0.5f, 1.5f),
+                                    ir::choose_activation_quant(-2.0f, 0.25f)};
+  std::vector<ir::TensorId> quantized;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const ir::Shape shape = {ir::kDynamicDim, parts[i], 5, 6};
+    const ir::TensorId x = g->add_value("x" + std::to_string(i), shape);
+    g->inputs.push_back(x);
+    quantized.push_back(add_int8_value(*g, "q" + std::to_string(i), shape, params[i]));
+    g->add_node(make_test_node("quantize" + std::to_string(i), ir::OpKind::kQuantize, {x}, quantized.back()));
+  }
+  const ir::AffineQuant out = params[0];  // input 0 is copied, the others rescaled
+  const ir::TensorId y8 = add_int8_value(*g, "y8", {}, out);
+  g->add_node(make_test_node("op", ir::OpKind::kConcat, quantized, y8, ir::ConcatAttrs{1}));
+  finish_int8(*g, y8);
+  auto [fast, oracle] = run_both(g, 3, 1650, nullptr);
+  EXPECT_EQ(fast.outputs, oracle.outputs);
+  EXPECT_EQ(fast.plans[3].kernel, "concat_s8_nhwc_rescale");
+}
+
 TEST(XnnpackVsReference, SoftmaxOverRows) {
   SKIP_WITHOUT_XNNPACK();
   for (int64_t classes : {2, 4, 1000}) {

@@ -1,5 +1,8 @@
 // Concat along channels, and the kernels that need no XNNPACK operator of their own: views and
 // softmax. In NHWC a channel concat is one strided copy per input into its slice of every pixel.
+#include <array>
+#include <cstring>
+
 #include "runtime/reference/int8/int8_common.h"
 #include "runtime/xnnpack/ops.h"
 #include "runtime/xnnpack/xnn_kernel.h"
@@ -69,6 +72,53 @@ class SoftmaxKernel final : public XnnKernel {
   size_t rows_ = 0;
 };
 
+// int8 Concat whose inputs have their own scales and zero points: each input's 256 possible values
+// map to the output's through a table built with the reference's own rescale, so the result is the
+// reference's, byte for byte; inputs already in the output's parameters are copied.
+class Int8RescalingConcatKernel final : public Kernel {
+ public:
+  struct Part {
+    size_t channels = 0;
+    bool copy = true;
+    std::array<int8_t, 256> table{};
+  };
+  explicit Int8RescalingConcatKernel(std::vector<Part> parts) : parts_(std::move(parts)) {
+    for (const Part& part : parts_) total_ += part.channels;
+  }
+  const char* name() const override { return "concat_s8_nhwc_rescale"; }
+  Layout input_layout(size_t) const override { return Layout::kNhwc; }
+  Layout output_layout(size_t) const override { return Layout::kNhwc; }
+  Status reshape(const KernelContext& context) override {
+    const ir::Shape& y = context.outputs[0].shape;
+    pixels_ = 1;
+    for (size_t i = 0; i < y.size(); ++i) pixels_ *= i == 1 ? 1 : y[i];
+    return Status::Ok();
+  }
+  void run(const KernelIo& io, ThreadPool* pool) const override {
+    auto* out = static_cast<int8_t*>(io.outputs[0]);
+    parallel_for(pool, pixels_, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; ++p) {
+        int8_t* dst = out + static_cast<size_t>(p) * total_;
+        for (size_t i = 0; i < parts_.size(); ++i) {
+          const Part& part = parts_[i];
+          const int8_t* src = static_cast<const int8_t*>(io.inputs[i]) + static_cast<size_t>(p) * part.channels;
+          if (part.copy) {
+            std::memcpy(dst, src, part.channels);
+          } else {
+            for (size_t c = 0; c < part.channels; ++c) dst[c] = part.table[static_cast<uint8_t>(src[c] + 128)];
+          }
+          dst += part.channels;
+        }
+      }
+    });
+  }
+
+ private:
+  std::vector<Part> parts_;
+  size_t total_ = 0;
+  int64_t pixels_ = 0;
+};
+
 }  // namespace
 
 Result<std::unique_ptr<Kernel>> create_concat(const KernelContext& context) {
@@ -80,14 +130,29 @@ Result<std::unique_ptr<Kernel>> create_concat(const KernelContext& context) {
   if (axis != 1 || (rank != 2 && rank != 4)) return unsupported("xnnpack: Concat other than along channels");
   const ir::DType dtype = context.outputs[0].dtype;
   if (dtype != ir::DType::kFloat32 && dtype != ir::DType::kInt8) return unsupported("xnnpack: Concat of ", ir::dtype_name(dtype));
+  bool rescale = false;
+  std::vector<Int8RescalingConcatKernel::Part> parts;
   for (const TensorDesc& in : context.inputs) {
     if (in.dtype != dtype) return unsupported("xnnpack: Concat of mixed dtypes");
     if (in.is_constant()) return unsupported("xnnpack: Concat of a constant");
     if (dtype == ir::DType::kInt8) {
       GRAMLITE_ASSIGN_OR_RETURN(const ir::AffineQuant q, ref8::activation_quant(in, "input"));
       GRAMLITE_ASSIGN_OR_RETURN(const ir::AffineQuant out, ref8::activation_quant(context.outputs[0], "output"));
-      if (!ref8::same_quant(q, out)) return unsupported("xnnpack: int8 Concat input needs a rescale");
+      Int8RescalingConcatKernel::Part part;
+      part.channels = static_cast<size_t>(in.shape[1]);
+      part.copy = ref8::same_quant(q, out);
+      if (!part.copy) {
+        rescale = true;
+        const ir::FixedPointMultiplier m = ref8::rescale_multiplier(q, out);
+        for (int v = -128; v <= 127; ++v) part.table[static_cast<size_t>(v + 128)] = ref8::rescale(v, q, m, out);
+      }
+      parts.push_back(part);
     }
+  }
+  if (rescale) {
+    auto kernel = std::make_unique<Int8RescalingConcatKernel>(std::move(parts));
+    GRAMLITE_RETURN_IF_ERROR(kernel->reshape(context));
+    return std::unique_ptr<Kernel>(std::move(kernel));
   }
   const auto total = static_cast<size_t>(y[1]);
   auto kernel = std::make_unique<ConcatKernel>(dtype == ir::DType::kInt8 ? "concat_s8_xnnpack" : "concat_f32_xnnpack",
