@@ -31,7 +31,13 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-bool cpu_has_vnni() { return __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni"); }
+// Whether oneDNN dispatches to VNNI kernels on this CPU (vpdpbusd adds u8 x s8 products in int32).
+bool cpu_has_vnni() {
+  using isa = dnnl::cpu_isa;
+  const isa effective = dnnl::get_effective_cpu_isa();
+  return effective == isa::avx2_vnni || effective == isa::avx512_core_vnni || effective == isa::avx512_core_bf16 ||
+         effective == isa::avx512_core_amx;
+}
 
 struct ConvSpec {
   int64_t in_channels = 0, out_channels = 0, groups = 1;
