@@ -294,10 +294,14 @@ for ((round = 1; round <= rounds; ++round)); do
 done
 
 # ---- report ---------------------------------------------------------------------------------------
+# The fp32 peak needs the clock the cores run at: measured (a VM's /proc/cpuinfo often gives the base).
+clock_ghz=0
+clock_bin="$(dirname "$G")/bench/cpu_clock"
+if [ -x "$clock_bin" ]; then clock_ghz=$("$clock_bin" 2>/dev/null || echo 0); fi
 "$JPY" "$here/report.py" --raw "$raw" --out "$results" --models-dir "$out/models" \
   --command "${GRAMLITE_BACKENDS:+GRAMLITE_BACKENDS=$GRAMLITE_BACKENDS }$invocation" \
   --rounds "$rounds" --runs "$runs" --batch-runs "$batch_runs" --torch-skip "$torch_skip" --ort-skip "$ort_skip" \
-  --gramlite "$G" --spin "$spin"
+  --gramlite "$G" --spin "$spin" --clock-ghz "$clock_ghz"
 say "results: $results/table.md, $results/raw.jsonl, $results/results.csv"
 if ((failures)); then
   say "$failures measurement(s) or check(s) failed (see above)"

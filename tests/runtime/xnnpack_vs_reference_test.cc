@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -247,11 +248,12 @@ ir::Conv2dAttrs conv_attrs(const ConvCase& cc) {
   return a;
 }
 
-TEST(XnnpackVsReference, Conv2dFloatSweep) {
-  SKIP_WITHOUT_XNNPACK();
+// The float convolution sweep on the backend under test; `activations` cycle over the cases.
+void conv_float_sweep(bool use_threads, const std::vector<ir::Activation>& activations) {
   ThreadPool two(2);
   uint32_t seed = 100;
   const auto cases = conv_cases();
+  size_t n = 0;
   for (const ConvCase& cc : cases) {
     SCOPED_TRACE(::testing::Message() << "c " << cc.channels << " k " << cc.kernel << " s " << cc.stride << " d "
                                       << cc.dilation << " g " << cc.groups << " out " << cc.out);
@@ -261,13 +263,34 @@ TEST(XnnpackVsReference, Conv2dFloatSweep) {
     if (cc.bias) inputs.push_back(add_random_constant(*g, "b", {cc.out}, seed++));
     const ir::TensorId y = g->add_value("y");
     ir::Node node = make_test_node("op", ir::OpKind::kConv2d, inputs, y, conv_attrs(cc));
-    node.fused_activation = cc.activation;
+    node.fused_activation = activations[n++ % activations.size()];
     g->add_node(std::move(node));
     g->outputs = {y};
-    ThreadPool* pool = seed % 2 ? &two : nullptr;
+    ThreadPool* pool = use_threads && seed % 2 ? &two : nullptr;
     expect_float_close(g, cc.batch, cc.kernel * cc.kernel * cc.channels / cc.groups, seed++, pool);
   }
   EXPECT_GT(cases.size(), 300u);
+}
+
+TEST(XnnpackVsReference, Conv2dFloatSweep) {
+  SKIP_WITHOUT_XNNPACK();
+  conv_float_sweep(true, {std::begin(kActivations), std::end(kActivations)});
+}
+
+// oneDNN's float32 convolutions, with every fused activation it takes as a post-op. It declines
+// depthwise convolutions (XNNPACK's measured faster) and shapes it has no direct kernel for;
+// XNNPACK then runs them, and most must run on oneDNN for the sweep to mean something.
+TEST(OnednnVsReference, Conv2dFloatSweep) {
+  if (onednn_backend_if_built() == nullptr) GTEST_SKIP() << "gramlite was built without oneDNN";
+  SKIP_WITHOUT_XNNPACK();
+  int fallbacks = 0;
+  g_under_test = {{"onednn", "xnnpack"}, true, &fallbacks};
+  conv_float_sweep(true, {ir::Activation::kNone, ir::Activation::kRelu, ir::Activation::kRelu6,
+                           ir::Activation::kHardSwish, ir::Activation::kSigmoid});
+  g_under_test = {};
+  const size_t cases = conv_cases().size();
+  EXPECT_LT(static_cast<size_t>(fallbacks) * 2, cases) << fallbacks << " of " << cases << " fell back";
+  std::printf("onednn float conv sweep: %d of %zu cases fell back\n", fallbacks, cases);
 }
 
 // The int8 convolution sweep on the backend under test; returns {outputs one LSB off, outputs}.
@@ -310,7 +333,8 @@ TEST(XnnpackVsReference, Conv2dInt8SweepWithinOneLsb) {
               static_cast<long long>(total.off_by_one), static_cast<long long>(total.total));
 }
 
-// oneDNN's u8 x s8 convolutions (weights of 7 bits, the only ones it takes on CPUs without VNNI).
+// oneDNN's u8 x s8 convolutions (weights of 7 bits, the only ones it takes on CPUs without VNNI);
+// on 2 threads each computes a slice of the output rows (batch 1) or images (batch 3).
 // It declines shapes it has no optimised kernel for; XNNPACK then runs them, and most must run on
 // oneDNN for the sweep to mean something.
 TEST(OnednnVsReference, Conv2dInt8SweepWithinOneLsb) {
@@ -318,7 +342,7 @@ TEST(OnednnVsReference, Conv2dInt8SweepWithinOneLsb) {
   SKIP_WITHOUT_XNNPACK();
   int fallbacks = 0;
   g_under_test = {{"onednn", "xnnpack"}, true, &fallbacks};
-  const LsbReport total = conv_int8_sweep(63, /*use_threads=*/false);  // oneDNN declines pools (docs/runtime.md)
+  const LsbReport total = conv_int8_sweep(63);  // half the cases on 2 threads: the output in slices
   g_under_test = {};
   const size_t cases = conv_cases().size();
   EXPECT_LT(static_cast<size_t>(fallbacks) * 4, cases) << fallbacks << " of " << cases << " fell back";
@@ -578,6 +602,46 @@ TEST(XnnpackVsReference, Int8ConcatRescalingItsInputsIsExact) {
   auto [fast, oracle] = run_both(g, 3, 1650, nullptr);
   EXPECT_EQ(fast.outputs, oracle.outputs);
   EXPECT_EQ(fast.plans[3].kernel, "concat_s8_nhwc_rescale");
+}
+
+// Quantize (NCHW float in, NHWC int8 out, vectorised) must round exactly as the reference: ties
+// to even, NaN to the zero point, saturation at both ends, every zero point, through the vector
+// body and the scalar tail (widths 7 and 37), with and without a layout change.
+TEST(XnnpackVsReference, QuantizeIsExactOnTiesAndExtremes) {
+  SKIP_WITHOUT_XNNPACK();
+  const float kInf = std::numeric_limits<float>::infinity();
+  for (const ir::Shape& shape : std::vector<ir::Shape>{{2, 3, 5, 7}, {1, 4, 6, 37}, {3, 37}, {1, 1, 1, 40}}) {
+    for (const ir::AffineQuant q : {ir::AffineQuant{0.037f, 0}, ir::AffineQuant{0.5f, -128},
+                                    ir::AffineQuant{1.0f / 255.0f, 127}, ir::AffineQuant{2.5f, -7}}) {
+      SCOPED_TRACE(::testing::Message() << "shape " << ir::shape_to_string(shape) << " scale " << q.scale << " zp "
+                                        << q.zero_point);
+      Int8Graph ig = int8_graph(shape, q);
+      finish_int8(*ig.g, ig.xq);
+      const int64_t batch = shape[0];
+      std::vector<float> x(static_cast<size_t>(ir::element_count(shape)));
+      std::mt19937 rng(static_cast<uint32_t>(x.size()) + static_cast<uint32_t>(q.zero_point + 200));
+      std::uniform_int_distribution<int> step(-300, 300);
+      std::uniform_real_distribution<float> any(-200.0f, 200.0f);
+      for (size_t i = 0; i < x.size(); ++i) {
+        switch (i % 4) {
+          case 0: x[i] = (static_cast<float>(step(rng)) + 0.5f) * q.scale; break;  // a tie (in real numbers)
+          case 1: x[i] = static_cast<float>(step(rng)) * q.scale; break;
+          default: x[i] = any(rng) * q.scale; break;
+        }
+      }
+      const float specials[] = {std::nanf(""), kInf, -kInf, 1e30f, -1e30f, 1e-40f, -0.0f, 127.5f * q.scale};
+      for (size_t i = 0; i < std::size(specials) && i * 5 < x.size(); ++i) x[i * 5] = specials[i];
+      const auto fast = run_with(ig.g, {"xnnpack"}, batch, {x}, nullptr);
+      const auto oracle = run_with(ig.g, {"reference"}, batch, {x}, nullptr);
+      ASSERT_EQ(fast.plans.front().backend, "xnnpack");
+      ASSERT_EQ(fast.outputs.size(), 1u);
+      ASSERT_EQ(oracle.outputs.size(), 1u);
+      ASSERT_EQ(fast.outputs[0].size(), oracle.outputs[0].size());
+      for (size_t i = 0; i < x.size(); ++i) {
+        ASSERT_EQ(fast.outputs[0][i], oracle.outputs[0][i]) << "input " << x[i] << " at " << i;
+      }
+    }
+  }
 }
 
 TEST(XnnpackVsReference, SoftmaxOverRows) {

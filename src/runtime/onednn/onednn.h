@@ -1,5 +1,5 @@
-// The oneDNN backend's kernel factories (registry.cc): int8 convolutions on x86, where oneDNN's
-// u8 x s8 kernels outrun XNNPACK's (docs/runtime.md, "Choosing backends").
+// The oneDNN backend's kernel factories (registry.cc): int8 and dense float32 convolutions on
+// x86, where oneDNN's kernels outrun XNNPACK's (docs/runtime.md, "Choosing backends").
 #pragma once
 
 #include "gramlite/runtime/kernel.h"
@@ -7,5 +7,6 @@
 namespace gramlite::runtime::onednn {
 
 Result<std::unique_ptr<Kernel>> create_conv2d_s8(const KernelContext& context);
+Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context);
 
 }  // namespace gramlite::runtime::onednn

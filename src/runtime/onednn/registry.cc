@@ -7,6 +7,7 @@ namespace {
 
 constexpr KernelRegistration kOnednnKernels[] = {
     {ir::OpKind::kConv2d, ir::DType::kInt8, onednn::create_conv2d_s8, true},
+    {ir::OpKind::kConv2d, ir::DType::kFloat32, onednn::create_conv2d_f32, true},
 };
 
 }  // namespace

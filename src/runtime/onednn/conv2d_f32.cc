@@ -1,0 +1,112 @@
+// float32 Conv2d on oneDNN's x86 kernels (brgemm / jit, AVX-512 or AVX2 as the CPU has), dense and
+// depthwise: they outran XNNPACK on every convolution of the zoo models measured (docs/runtime.md,
+// "Choosing backends"). NHWC in and
+// out, like XNNPACK, so no layout conversion sits between the two; weights packed once into the
+// primitive's own format; bias and the fused activation run inside the kernel as post-ops; one
+// slice of the output per thread of the session's pool (convolution.h).
+#include <dnnl.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "runtime/onednn/convolution.h"
+#include "runtime/onednn/onednn.h"
+#include "runtime/onednn/onednn_common.h"
+
+namespace gramlite::runtime::onednn {
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+
+// The fused activation as a post-op; false where oneDNN 2.6 has no eltwise that computes it.
+bool append_activation(ir::Activation activation, dnnl::post_ops& ops) {
+  switch (activation) {
+    case ir::Activation::kNone:
+      return true;
+    case ir::Activation::kRelu:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      return true;
+    case ir::Activation::kRelu6:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, 0.0f, 6.0f);
+      return true;
+    case ir::Activation::kHardSwish:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_hardswish, 0.0f, 0.0f);
+      return true;
+    case ir::Activation::kSigmoid:
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_logistic, 0.0f, 0.0f);
+      return true;
+    case ir::Activation::kHardSigmoid:
+    case ir::Activation::kCount:
+      return false;
+  }
+  return false;
+}
+
+class ConvF32Kernel final : public OnednnConvolution {
+ public:
+  ConvF32Kernel(ir::Conv2dAttrs attrs, int64_t in_channels, int64_t out_channels, ir::Activation activation,
+                dnnl::memory user_weights, dnnl::memory user_bias, int threads)
+      : OnednnConvolution(attrs, in_channels, out_channels, std::move(user_weights), std::move(user_bias), threads,
+                          "conv2d_f32_onednn_"),
+        activation_(activation) {}
+
+ private:
+  dt src_type() const override { return dt::f32; }
+  dt dst_type() const override { return dt::f32; }
+  bool configure(dnnl::primitive_attr& attr, std::string& why) const override {
+    dnnl::post_ops ops;
+    if (!append_activation(activation_, ops)) {
+      why = "no post-op for this fused activation";
+      return false;
+    }
+    attr.set_post_ops(ops);
+    return true;
+  }
+  size_t input_scratch_bytes(const ir::Shape&) const override { return 0; }
+  const void* prepare_input(const void* input, void*, ThreadPool*) const override { return input; }
+
+  ir::Activation activation_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context) {
+  if (context.inputs[0].shape.size() != 4) return unsupported("onednn: conv input is not 4-D");
+  const TensorDesc& w = context.inputs[1];
+  if (w.dtype != ir::DType::kFloat32 || !w.is_constant()) {
+    return unsupported("onednn: Conv2d weight is not a float32 constant");
+  }
+  const bool has_bias = context.inputs.size() > 2 && context.inputs[2].present;
+  if (has_bias && (context.inputs[2].dtype != ir::DType::kFloat32 || !context.inputs[2].is_constant())) {
+    return unsupported("onednn: Conv2d bias is not a float32 constant");
+  }
+  const auto& attrs = context.node.attr<ir::Conv2dAttrs>();
+  const int64_t in_channels = context.inputs[0].shape[1];
+  const int64_t out_channels = w.shape[0];
+  try {
+    dnnl::memory::dims dims = {out_channels, in_channels / attrs.groups, attrs.kernel_h, attrs.kernel_w};
+    tag weight_tag = tag::oihw;
+    if (attrs.groups > 1) {
+      dims = {attrs.groups, out_channels / attrs.groups, in_channels / attrs.groups, attrs.kernel_h, attrs.kernel_w};
+      weight_tag = tag::goihw;
+    }
+    // The graph's constants outlive the kernel (kernel.h); oneDNN reads them through these handles.
+    dnnl::memory user_weights({dims, dt::f32, weight_tag}, cpu_engine(),
+                              const_cast<float*>(w.tensor->data.as<float>()));
+    dnnl::memory user_bias;
+    if (has_bias) {
+      user_bias = dnnl::memory({{out_channels}, dt::f32, tag::x}, cpu_engine(),
+                               const_cast<float*>(context.inputs[2].tensor->data.as<float>()));
+    }
+    auto kernel = std::make_unique<ConvF32Kernel>(attrs, in_channels, out_channels, context.node.fused_activation,
+                                                  std::move(user_weights), std::move(user_bias),
+                                                  std::max(1, context.thread_count));
+    GRAMLITE_RETURN_IF_ERROR(kernel->reshape(context));
+    return std::unique_ptr<Kernel>(std::move(kernel));
+  } catch (const dnnl::error& e) {
+    return unsupported("onednn: ", e.what());
+  }
+}
+
+}  // namespace gramlite::runtime::onednn
