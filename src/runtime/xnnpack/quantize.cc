@@ -95,7 +95,6 @@ class QuantizeKernel final : public Kernel {
     }
     return Status::Ok();
   }
-  size_t scratch_bytes() const override { return 0; }
   void run(const KernelIo& io, ThreadPool* pool) const override {
     const auto* x = static_cast<const float*>(io.inputs[0]);
     auto* q = static_cast<int8_t*>(io.outputs[0]);

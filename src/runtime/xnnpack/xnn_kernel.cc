@@ -1,8 +1,6 @@
 #include "runtime/xnnpack/xnn_kernel.h"
 
-#include <cmath>
 #include <limits>
-#include <mutex>
 
 #include "gramlite/ir/quantization.h"
 
