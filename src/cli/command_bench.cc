@@ -25,6 +25,7 @@ struct BenchFlags {
   int runs = 30;
   bool json = false;
   bool no_optimize = false;
+  bool fp16 = false;
   bool profile = false;
   std::string backends;  // comma-separated; empty: the default list
 };
@@ -94,6 +95,7 @@ int bench_model(const BenchFlags& flags) {
   options.pool = &pool;
   options.optimize = !flags.no_optimize;
   options.profile = flags.profile;
+  options.fp16_arithmetic = flags.fp16;
   auto session = runtime::Session::create(graph, options);
   if (!session.ok()) return report_error(session.status().with_context(flags.model));
   if (Status s = (*session)->prepare(flags.batch); !s.ok()) return report_error(s.with_context(flags.model));
@@ -116,6 +118,12 @@ int bench_model(const BenchFlags& flags) {
   }
   std::vector<std::string> backend_names;
   for (const runtime::Backend* backend : (*session)->backends()) backend_names.push_back(backend->name());
+  int convolutions = 0, fp16_convolutions = 0;  // what --fp16 achieved on this CPU
+  for (const runtime::NodePlan& plan : (*session)->node_plans()) {
+    if (plan.op != ir::OpKind::kConv2d) continue;
+    ++convolutions;
+    fp16_convolutions += plan.kernel.find("_f16") != std::string::npos;
+  }
   const std::string backends = join(backend_names, ",");
   if (flags.json) {
     nlohmann::json j = {{"model", flags.model},         {"architecture", graph->metadata.architecture},
@@ -129,6 +137,7 @@ int bench_model(const BenchFlags& flags) {
                         {"weight_bytes", r.weight_bytes},
                         {"peak_rss_bytes", r.peak_rss_bytes}, {"run_ms", r.run_ms}};
     j["backends"] = backend_names;
+    if (flags.fp16) j["fp16_convolutions"] = fp16_convolutions;
     if (flags.profile) {
       nlohmann::json nodes = nlohmann::json::array();
       for (const runtime::NodeProfile& p : r.profile) {
@@ -156,6 +165,11 @@ int bench_model(const BenchFlags& flags) {
             << "memory:    activations arena " << human_bytes(r.arena_bytes) << " (without buffer reuse "
             << human_bytes(r.unshared_bytes) << "), weights "
             << human_bytes(r.weight_bytes) << ", process peak RSS " << human_bytes(r.peak_rss_bytes) << "\n";
+  if (flags.fp16) {
+    std::cout << "fp16:      " << fp16_convolutions << " of " << convolutions << " convolutions compute in fp16"
+              << (fp16_convolutions == 0 ? " (this CPU has no fp16 arithmetic, or no backend here uses it)" : "")
+              << "\n";
+  }
   if (flags.profile) print_profile(r.profile, flags.runs);
   return 0;
 }
@@ -172,6 +186,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--runs", flags->runs, "Timed runs")->check(CLI::Range(1, 1000000));
   cmd->add_flag("--json", flags->json, "Machine-readable output");
   cmd->add_flag("--no-optimize", flags->no_optimize, "Skip batch-norm folding and activation fusion");
+  cmd->add_flag("--fp16", flags->fp16,
+                "Let float32 convolutions compute in fp16 where the CPU has fp16 arithmetic (ARMv8.2-A); "
+                "says how many did");
   cmd->add_flag("--profile", flags->profile,
                 "Time every node: node, op, backend, kernel, median time and share, slowest first");
   cmd->add_option("--backend", flags->backends,

@@ -53,8 +53,8 @@ std::string node_label(const ir::Node& node) {
 
 // What node's kernel sees for the planned shapes.
 KernelContext make_context(const ir::Graph& graph, const ir::Node& node, const std::vector<ir::Shape>& shapes,
-                           int thread_count) {
-  KernelContext context{graph, node, {}, {}, thread_count};
+                           int thread_count, bool fp16_arithmetic) {
+  KernelContext context{graph, node, {}, {}, thread_count, fp16_arithmetic};
   auto describe = [&](ir::TensorId id) {
     TensorDesc desc;
     if (id == ir::kNoTensor) return desc;
@@ -126,7 +126,7 @@ Status Session::create_kernels(const std::vector<ir::Shape>& shapes) {
   std::vector<NodePlan> plans(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const ir::Node& node = graph.nodes[n];
-    const KernelContext context = make_context(graph, node, shapes, threads);
+    const KernelContext context = make_context(graph, node, shapes, threads, options_.fp16_arithmetic);
     std::string reasons;
     for (const Backend* backend : backends_) {
       auto kernel = backend->create_kernel(context);
@@ -205,8 +205,8 @@ Status Session::reshape(int64_t batch) {
     for (ir::TensorId id : node.inputs) {
       if (id != ir::kNoTensor && graph.tensor(id).is_constant()) weights.insert(id);
     }
-    GRAMLITE_RETURN_IF_ERROR(
-        kernels_[n]->reshape(make_context(graph, node, shapes, threads)).with_context(node_label(node)));
+    const KernelContext context = make_context(graph, node, shapes, threads, options_.fp16_arithmetic);
+    GRAMLITE_RETURN_IF_ERROR(kernels_[n]->reshape(context).with_context(node_label(node)));
     packed_bytes += kernels_[n]->packed_weight_bytes();
   }
   for (ir::TensorId id : weights) weight_bytes_ += graph.tensor(id).data.size();

@@ -1,5 +1,6 @@
-// `gramlite bench --profile` and `--backend`: the per-node profile names backend and kernel, the
-// JSON carries it, the backend list is honoured, and an unknown backend is a usage error (exit 2).
+// `gramlite bench --profile`, `--backend` and `--fp16`: the per-node profile names backend and
+// kernel, the JSON carries it, the backend list is honoured, --fp16 reports what it achieved, and
+// an unknown backend is a usage error (exit 2).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,32 @@ TEST_F(BenchCliTest, BackendListIsHonoured) {
   const auto j = nlohmann::json::parse(r.output);
   EXPECT_EQ(j["backends"], nlohmann::json::array({"reference"}));
   for (const auto& node : j["profile"]) EXPECT_EQ(node["backend"], "reference") << node.dump();
+}
+
+// --fp16 says how many convolutions computed in fp16: every one on a CPU with fp16 arithmetic and
+// XNNPACK (arm64 under qemu -cpu max), none elsewhere (x86), where the run is the float32 one.
+TEST_F(BenchCliTest, Fp16SaysHowManyConvolutionsUsedIt) {
+  const std::string model = build_model();
+  CommandResult r = run_gramlite("bench " + model + " --warmup 0 --runs 1 --fp16 --profile --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = nlohmann::json::parse(r.output);
+  ASSERT_TRUE(j.contains("fp16_convolutions")) << r.output;
+  int fp16_kernels = 0;
+  for (const auto& node : j["profile"]) {
+    fp16_kernels += node["kernel"].get<std::string>().find("_f16") != std::string::npos;
+  }
+  EXPECT_EQ(j["fp16_convolutions"].get<int>(), fp16_kernels);
+  r = run_gramlite("bench " + model + " --warmup 0 --runs 1 --fp16");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("convolutions compute in fp16"), std::string::npos) << r.output;
+  // Without --fp16 nothing is said and nothing runs in fp16.
+  r = run_gramlite("bench " + model + " --warmup 0 --runs 1 --json --profile");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto plain = nlohmann::json::parse(r.output);
+  EXPECT_FALSE(plain.contains("fp16_convolutions"));
+  for (const auto& node : plain["profile"]) {
+    EXPECT_EQ(node["kernel"].get<std::string>().find("_f16"), std::string::npos) << node.dump();
+  }
 }
 
 TEST_F(BenchCliTest, UnknownBackendIsAUsageError) {

@@ -10,7 +10,9 @@
 // silent fallback cannot pass as agreement.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -291,6 +293,60 @@ TEST(OnednnVsReference, Conv2dFloatSweep) {
   const size_t cases = conv_cases().size();
   EXPECT_LT(static_cast<size_t>(fallbacks) * 2, cases) << fallbacks << " of " << cases << " fell back";
   std::printf("onednn float conv sweep: %d of %zu cases fell back\n", fallbacks, cases);
+}
+
+// fp16 arithmetic (SessionOptions::fp16_arithmetic) where the CPU has it: ARMv8.2-A, so under
+// qemu-aarch64 -cpu max in CI (scripts/cross-arm64.sh); skipped on x86, where it is declined. fp16
+// has an 11-bit significand (a relative step of 2^-11 = 4.9e-4) and XNNPACK's fp16 kernels also
+// accumulate in fp16, so the error grows with the number of summed terms: held to 1e-3 x terms^0.75
+// absolute plus 4e-3 relative (inputs in [-1, 1)).
+TEST(XnnpackVsReference, Conv2dInFp16WhereTheCpuComputesIt) {
+  SKIP_WITHOUT_XNNPACK();
+  uint32_t seed = 900;
+  int ran_fp16 = 0;
+  double worst = 0;  // the largest |fp16 - reference| over its allowance
+  for (const ConvCase& cc : conv_cases()) {
+    SCOPED_TRACE(::testing::Message() << "c " << cc.channels << " k " << cc.kernel << " s " << cc.stride << " d "
+                                      << cc.dilation << " g " << cc.groups << " out " << cc.out);
+    auto g = float_graph({cc.batch, cc.channels, 9, 7});
+    std::vector<ir::TensorId> inputs = {
+        g->inputs[0], add_random_constant(*g, "w", {cc.out, cc.channels / cc.groups, cc.kernel, cc.kernel}, seed++)};
+    if (cc.bias) inputs.push_back(add_random_constant(*g, "b", {cc.out}, seed++));
+    const ir::TensorId y = g->add_value("y");
+    ir::Node node = make_test_node("op", ir::OpKind::kConv2d, inputs, y, conv_attrs(cc));
+    node.fused_activation = cc.activation;
+    g->add_node(std::move(node));
+    g->outputs = {y};
+    const auto x = random_inputs(*g, cc.batch, seed++);
+    SessionOptions options;
+    options.optimize = false;
+    options.backends = {"xnnpack"};
+    options.fp16_arithmetic = true;
+    auto session = Session::create(g, options);
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    ASSERT_TRUE((*session)->reshape(cc.batch).ok());
+    ASSERT_FALSE((*session)->node_plans().empty());
+    if ((*session)->node_plans()[0].kernel != "conv2d_f16_xnnpack") {
+      GTEST_SKIP() << "no fp16 arithmetic on this CPU: the convolution ran " << (*session)->node_plans()[0].kernel;
+    }
+    ++ran_fp16;
+    auto out = (*session)->run(x);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    const auto oracle = run_with(g, {"reference"}, cc.batch, x, nullptr);
+    ASSERT_EQ(oracle.outputs.size(), 1u);
+    const std::vector<float>& a = (*out)[0];
+    const std::vector<float>& b = oracle.outputs[0];
+    ASSERT_EQ(a.size(), b.size());
+    const double terms = cc.kernel * cc.kernel * cc.channels / cc.groups;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double allowed = 1e-3 * std::pow(terms, 0.75) + 4e-3 * std::fabs(b[i]);
+      const double error = std::fabs(static_cast<double>(a[i]) - b[i]);
+      worst = std::max(worst, error / allowed);
+      ASSERT_LE(error, allowed) << "output " << i << ": fp16 " << a[i] << ", reference " << b[i];
+    }
+  }
+  EXPECT_GT(ran_fp16, 300);
+  std::printf("fp16 conv sweep: %d cases, worst error %.2f of the allowance\n", ran_fp16, worst);
 }
 
 // The int8 convolution sweep on the backend under test; returns {outputs one LSB off, outputs}.

@@ -51,6 +51,7 @@ struct KernelContext {
   std::vector<TensorDesc> inputs;   // one per node input
   std::vector<TensorDesc> outputs;  // one per node output
   int thread_count = 1;             // threads run() will be given
+  bool fp16_arithmetic = false;     // float32 nodes may compute in fp16 (SessionOptions::fp16_arithmetic)
 };
 
 // Pointers for one run. inputs[i] is node input i (arena, graph input or constant data; nullptr

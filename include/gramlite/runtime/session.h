@@ -67,6 +67,10 @@ struct SessionOptions {
   // calibration and per-layer error reports read every activation this way. Empty by default, and
   // run() then makes no calls.
   std::function<void(const NodeOutput&)> node_observer = {};
+  // Let float32 convolutions compute in fp16 where the CPU has fp16 arithmetic (ARMv8.2-A FP16:
+  // twice the lanes of float32). Values between nodes stay float32; each such convolution converts
+  // its input and output (docs/runtime.md, "fp16 arithmetic"). Elsewhere (x86) nothing changes.
+  bool fp16_arithmetic = false;
 };
 
 // Which backend and kernel run a node.

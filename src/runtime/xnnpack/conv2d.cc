@@ -4,20 +4,13 @@
 #include <cstring>
 
 #include "runtime/reference/int8/int8_common.h"
+#include "runtime/xnnpack/conv_geometry.h"
 #include "runtime/xnnpack/xnn_kernel.h"
 
 namespace gramlite::runtime::xnnpack {
 namespace {
 
 namespace ref8 = reference::int8;
-
-// The geometry XNNPACK's convolution operator takes.
-struct ConvGeometry {
-  uint32_t pad_top = 0, pad_right = 0, pad_bottom = 0, pad_left = 0;
-  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  uint32_t groups = 1;
-  size_t group_in = 1, group_out = 1;
-};
 
 // The kernel for either dtype: one convolution operator over NHWC images.
 class ConvKernel final : public XnnKernel {
@@ -49,39 +42,6 @@ class ConvKernel final : public XnnKernel {
   bool flat_;  // Linear: [N, in] as N images of 1 x 1 pixel
   size_t batch_ = 0, height_ = 0, width_ = 0;
 };
-
-ConvGeometry conv_geometry(const ir::Conv2dAttrs& a, int64_t in_channels, int64_t out_channels) {
-  ConvGeometry g;
-  g.pad_top = static_cast<uint32_t>(a.padding.top);
-  g.pad_right = static_cast<uint32_t>(a.padding.right);
-  g.pad_bottom = static_cast<uint32_t>(a.padding.bottom);
-  g.pad_left = static_cast<uint32_t>(a.padding.left);
-  g.kernel_h = static_cast<uint32_t>(a.kernel_h);
-  g.kernel_w = static_cast<uint32_t>(a.kernel_w);
-  g.stride_h = static_cast<uint32_t>(a.stride_h);
-  g.stride_w = static_cast<uint32_t>(a.stride_w);
-  g.dilation_h = static_cast<uint32_t>(a.dilation_h);
-  g.dilation_w = static_cast<uint32_t>(a.dilation_w);
-  g.groups = static_cast<uint32_t>(a.groups);
-  g.group_in = static_cast<size_t>(in_channels / a.groups);
-  g.group_out = static_cast<size_t>(out_channels / a.groups);
-  return g;
-}
-
-// XNNPACK wants [groups][group_out][kh][kw][group_in]; the IR stores [out][group_in][kh][kw]. A
-// depthwise weight (group_in = group_out = 1) is the same either way.
-template <typename T>
-std::vector<T> weights_ohwi(const T* oihw, const ConvGeometry& g) {
-  const size_t out = g.groups * g.group_out;
-  const size_t taps = size_t{g.kernel_h} * g.kernel_w;
-  std::vector<T> ohwi(out * taps * g.group_in);
-  for (size_t o = 0; o < out; ++o) {
-    for (size_t i = 0; i < g.group_in; ++i) {
-      for (size_t t = 0; t < taps; ++t) ohwi[(o * taps + t) * g.group_in + i] = oihw[(o * g.group_in + i) * taps + t];
-    }
-  }
-  return ohwi;
-}
 
 Status check_nchw_input(const KernelContext& context) {
   if (context.inputs[0].shape.size() != 4) return unsupported("xnnpack: conv input is not 4-D");
@@ -171,6 +131,10 @@ Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context) 
   const ir::Shape& w = context.inputs[1].shape;
   const auto& attrs = context.node.attr<ir::Conv2dAttrs>();
   const ConvGeometry g = conv_geometry(attrs, context.inputs[0].shape[1], w[0]);
+  if (context.fp16_arithmetic) {
+    auto f16 = create_conv2d_f16_arithmetic(context, weight, bias);
+    if (f16.ok()) return f16;  // else (no fp16 arithmetic here) the node runs in float32
+  }
   const bool depthwise = g.group_in == 1 && g.group_out == 1 && g.groups > 1;
   return make_f32_conv(context, g, weight, bias, context.node.fused_activation,
                        depthwise ? "conv2d_f32_xnnpack_depthwise" : "conv2d_f32_xnnpack");

@@ -31,7 +31,7 @@ Status XnnKernel::reshape(const KernelContext& context) {
 
 void XnnKernel::run(const KernelIo& io, ThreadPool* pool) const {
   const pthreadpool_t threadpool = pthreadpool_of(pool);
-  bool same = bound_ && bound_pool_ == threadpool;
+  bool same = bound_ && bound_pool_ == threadpool && bound_scratch_ == io.scratch;
   for (size_t i = 0; same && i < input_count_; ++i) same = bound_inputs_[i] == io.inputs[i];
   for (size_t i = 0; same && i < output_count_; ++i) same = bound_outputs_[i] == io.outputs[i];
   if (!same) {
@@ -41,6 +41,7 @@ void XnnKernel::run(const KernelIo& io, ThreadPool* pool) const {
     bound_inputs_.assign(io.inputs, io.inputs + input_count_);
     bound_outputs_.assign(io.outputs, io.outputs + output_count_);
     bound_pool_ = threadpool;
+    bound_scratch_ = io.scratch;
     bound_ = true;
   }
   for (const Operator& op : operators_) {

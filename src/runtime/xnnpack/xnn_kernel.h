@@ -56,6 +56,7 @@ class XnnKernel : public Kernel {
   mutable std::vector<const void*> bound_inputs_;
   mutable std::vector<void*> bound_outputs_;
   mutable pthreadpool_t bound_pool_ = nullptr;
+  mutable void* bound_scratch_ = nullptr;  // kernels that stage data in scratch bind to it too
   mutable bool bound_ = false;
   size_t input_count_ = 0;
   size_t output_count_ = 0;
