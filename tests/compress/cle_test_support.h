@@ -22,6 +22,7 @@
 #include "gramlite/ir/shape_inference.h"
 #include "gramlite/runtime/session.h"
 #include "gramlite/zoo/zoo.h"
+#include "test_graphs.h"
 
 namespace gramlite::compress::testing {
 
@@ -205,14 +206,6 @@ inline double sqnr(const std::vector<float>& a, const std::vector<float>& b) {
     e += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
   }
   return 10.0 * std::log10(s / e);
-}
-
-// The largest |a - b| relative to the largest |a|.
-inline double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double scale = 0.0, worst = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(a[i])));
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return a.size() == b.size() && scale > 0.0 ? worst / scale : 1e30;
 }
 
 // Largest |w| of output channel `o` of a Conv2d / Linear, and of the weights reading input `i`.

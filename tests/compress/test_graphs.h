@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -121,6 +122,14 @@ inline ir::Graph small_classifier() {
                                  {flat, b.constant("fc.weight", {3, 4}, -1.0f, 1.0f), b.constant("fc.bias", {3}, -0.5f, 0.5f)});
   const ir::TensorId sm = b.node("softmax", ir::OpKind::kSoftmax, {fc}, ir::SoftmaxAttrs{});
   return b.finish({sm});
+}
+
+// The largest |a - b| relative to the largest |a| (a: the reference); huge when the sizes differ.
+inline double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double scale = 0.0, worst = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::fabs(static_cast<double>(a[i])));
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return a.size() == b.size() && scale > 0.0 ? worst / scale : 1e30;
 }
 
 }  // namespace gramlite::compress::testing

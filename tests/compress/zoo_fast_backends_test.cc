@@ -68,15 +68,6 @@ Outcome run_graph(const ir::Graph& graph, const std::vector<float>& images, std:
   return run;
 }
 
-double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
-    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
 // The lowest, over the images, of the cosine between their logit vectors.
 double lowest_cosine(const std::vector<float>& a, const std::vector<float>& b) {
   double lowest = 1.0;
@@ -126,7 +117,7 @@ TEST_P(ZooFastBackends, MatchTheReferenceEndToEnd) {
   const Outcome float_fast = run_graph(*model, test, runtime::builtin_backend_names());
   ASSERT_EQ(float_reference.logits.size(), static_cast<size_t>(kBatch * kClasses));
   ASSERT_EQ(float_fast.logits.size(), float_reference.logits.size());
-  const double float_difference = max_relative_difference(float_fast.logits, float_reference.logits);
+  const double float_difference = testing::max_relative_difference(float_reference.logits, float_fast.logits);
 
   // fp16 arithmetic where the CPU has it (ARMv8.2-A: under qemu -cpu max in CI): 11-bit
   // significands and fp16 accumulation through the whole network (each convolution alone is held
@@ -135,7 +126,7 @@ TEST_P(ZooFastBackends, MatchTheReferenceEndToEnd) {
   // cosine 0.9905-0.998. Held to 30 % and 0.98.
   const Outcome fp16 = run_graph(*model, test, runtime::builtin_backend_names(), /*fp16_arithmetic=*/true);
   if (fp16.fp16_convolutions > 0) {
-    const double fp16_difference = max_relative_difference(fp16.logits, float_reference.logits);
+    const double fp16_difference = testing::max_relative_difference(float_reference.logits, fp16.logits);
     const double fp16_cosine = lowest_cosine(fp16.logits, float_reference.logits);
     std::printf("%s @%d: fp16 arithmetic in %d of %d convolutions: max relative difference %.2e, lowest cosine "
                 "%.5f\n", c.arch, c.size, fp16.fp16_convolutions, fp16.convolutions, fp16_difference, fp16_cosine);
@@ -156,7 +147,7 @@ TEST_P(ZooFastBackends, MatchTheReferenceEndToEnd) {
   const Outcome int8_fast = run_graph(*int8, test, runtime::builtin_backend_names());
   ASSERT_EQ(int8_reference.logits.size(), float_reference.logits.size());
   ASSERT_EQ(int8_fast.logits.size(), float_reference.logits.size());
-  const double int8_difference = max_relative_difference(int8_fast.logits, int8_reference.logits);
+  const double int8_difference = testing::max_relative_difference(int8_reference.logits, int8_fast.logits);
   const double int8_cosine = lowest_cosine(int8_fast.logits, int8_reference.logits);
   ASSERT_FALSE(int8_reference.first_int8_layer.empty());
   ASSERT_EQ(int8_fast.first_int8_layer.size(), int8_reference.first_int8_layer.size());
@@ -169,8 +160,8 @@ TEST_P(ZooFastBackends, MatchTheReferenceEndToEnd) {
   }
 
   std::printf("%s @%d, batch %lld: float max relative difference %.2e (%d of %d convolutions fast); int8 max "
-              "relative difference %.2e, lowest cosine %.5f (%d of %d convolutions fast; first layer: %zu of %zu outputs "
-              "differ, by at most %d LSB)\n",
+              "relative difference %.2e, lowest cosine %.5f (%d of %d convolutions fast; first layer: %zu of %zu "
+              "outputs differ, by at most %d LSB)\n",
               c.arch, c.size, static_cast<long long>(kBatch), float_difference, float_fast.fast_convolutions,
               float_fast.convolutions, int8_difference, int8_cosine, int8_fast.fast_convolutions,
               int8_fast.convolutions, first_differing, int8_fast.first_int8_layer.size(), first_max_lsb);

@@ -32,6 +32,7 @@ struct Case {
 };
 
 using testing::fit_head;
+using testing::max_relative_difference;
 using testing::set_batch_norm_statistics;
 
 std::vector<float> run_graph(const ir::Graph& graph, const std::vector<float>& images, int64_t batch,
@@ -102,16 +103,6 @@ void first_int8_layer_difference(const ir::Graph& int8, const std::vector<float>
     result.first_layer_differing += d != 0;
     result.first_layer_max_lsb = std::max(result.first_layer_max_lsb, d);
   }
-}
-
-// Largest |a - b| over the largest |b|.
-double max_relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
-    scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-  }
-  return scale > 0 ? diff / scale : diff;
 }
 
 double top1_agreement(const std::vector<float>& a, const std::vector<float>& b, int classes) {
@@ -257,7 +248,7 @@ Agreement measure(const Case& c) {
   // Fast backends against the reference backend, float and int8, on the same images.
   const std::vector<float> float_oracle = run_graph(*model, test, kTest, {"reference"});
   const std::vector<float> fast_int8 = run_graph(*int8, test, kTest);
-  result.float_max_relative = max_relative_difference(reference, float_oracle);
+  result.float_max_relative = max_relative_difference(float_oracle, reference);
   result.fast_int8_top1 = top1_agreement(fast_int8, reference, kClasses);
   result.fast_int8_cosine = cosine_of(fast_int8, reference);
   first_int8_layer_difference(*int8, test, kTest, result);

@@ -250,6 +250,20 @@ ir::Conv2dAttrs conv_attrs(const ConvCase& cc) {
   return a;
 }
 
+// x -> Conv2d (random weights, a bias where the case has one) -> y, over 9 x 7 images.
+std::shared_ptr<ir::Graph> float_conv_graph(const ConvCase& cc, ir::Activation activation, uint32_t& seed) {
+  auto g = float_graph({cc.batch, cc.channels, 9, 7});
+  std::vector<ir::TensorId> inputs = {
+      g->inputs[0], add_random_constant(*g, "w", {cc.out, cc.channels / cc.groups, cc.kernel, cc.kernel}, seed++)};
+  if (cc.bias) inputs.push_back(add_random_constant(*g, "b", {cc.out}, seed++));
+  const ir::TensorId y = g->add_value("y");
+  ir::Node node = make_test_node("op", ir::OpKind::kConv2d, inputs, y, conv_attrs(cc));
+  node.fused_activation = activation;
+  g->add_node(std::move(node));
+  g->outputs = {y};
+  return g;
+}
+
 // The float convolution sweep on the backend under test; `activations` cycle over the cases.
 void conv_float_sweep(bool use_threads, const std::vector<ir::Activation>& activations) {
   ThreadPool two(2);
@@ -259,15 +273,7 @@ void conv_float_sweep(bool use_threads, const std::vector<ir::Activation>& activ
   for (const ConvCase& cc : cases) {
     SCOPED_TRACE(::testing::Message() << "c " << cc.channels << " k " << cc.kernel << " s " << cc.stride << " d "
                                       << cc.dilation << " g " << cc.groups << " out " << cc.out);
-    auto g = float_graph({cc.batch, cc.channels, 9, 7});
-    std::vector<ir::TensorId> inputs = {
-        g->inputs[0], add_random_constant(*g, "w", {cc.out, cc.channels / cc.groups, cc.kernel, cc.kernel}, seed++)};
-    if (cc.bias) inputs.push_back(add_random_constant(*g, "b", {cc.out}, seed++));
-    const ir::TensorId y = g->add_value("y");
-    ir::Node node = make_test_node("op", ir::OpKind::kConv2d, inputs, y, conv_attrs(cc));
-    node.fused_activation = activations[n++ % activations.size()];
-    g->add_node(std::move(node));
-    g->outputs = {y};
+    auto g = float_conv_graph(cc, activations[n++ % activations.size()], seed);
     ThreadPool* pool = use_threads && seed % 2 ? &two : nullptr;
     expect_float_close(g, cc.batch, cc.kernel * cc.kernel * cc.channels / cc.groups, seed++, pool);
   }
@@ -308,15 +314,7 @@ TEST(XnnpackVsReference, Conv2dInFp16WhereTheCpuComputesIt) {
   for (const ConvCase& cc : conv_cases()) {
     SCOPED_TRACE(::testing::Message() << "c " << cc.channels << " k " << cc.kernel << " s " << cc.stride << " d "
                                       << cc.dilation << " g " << cc.groups << " out " << cc.out);
-    auto g = float_graph({cc.batch, cc.channels, 9, 7});
-    std::vector<ir::TensorId> inputs = {
-        g->inputs[0], add_random_constant(*g, "w", {cc.out, cc.channels / cc.groups, cc.kernel, cc.kernel}, seed++)};
-    if (cc.bias) inputs.push_back(add_random_constant(*g, "b", {cc.out}, seed++));
-    const ir::TensorId y = g->add_value("y");
-    ir::Node node = make_test_node("op", ir::OpKind::kConv2d, inputs, y, conv_attrs(cc));
-    node.fused_activation = cc.activation;
-    g->add_node(std::move(node));
-    g->outputs = {y};
+    auto g = float_conv_graph(cc, cc.activation, seed);
     const auto x = random_inputs(*g, cc.batch, seed++);
     SessionOptions options;
     options.optimize = false;

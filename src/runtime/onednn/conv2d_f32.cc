@@ -17,7 +17,6 @@ namespace gramlite::runtime::onednn {
 namespace {
 
 using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
 
 // The fused activation as a post-op; false where oneDNN 2.6 has no eltwise that computes it.
 bool append_activation(ir::Activation activation, dnnl::post_ops& ops) {
@@ -85,22 +84,11 @@ Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context) 
   const int64_t in_channels = context.inputs[0].shape[1];
   const int64_t out_channels = w.shape[0];
   try {
-    dnnl::memory::dims dims = {out_channels, in_channels / attrs.groups, attrs.kernel_h, attrs.kernel_w};
-    tag weight_tag = tag::oihw;
-    if (attrs.groups > 1) {
-      dims = {attrs.groups, out_channels / attrs.groups, in_channels / attrs.groups, attrs.kernel_h, attrs.kernel_w};
-      weight_tag = tag::goihw;
-    }
-    // The graph's constants outlive the kernel (kernel.h); oneDNN reads them through these handles.
-    dnnl::memory user_weights({dims, dt::f32, weight_tag}, cpu_engine(),
-                              const_cast<float*>(w.tensor->data.as<float>()));
-    dnnl::memory user_bias;
-    if (has_bias) {
-      user_bias = dnnl::memory({{out_channels}, dt::f32, tag::x}, cpu_engine(),
-                               const_cast<float*>(context.inputs[2].tensor->data.as<float>()));
-    }
+    ConvParameters parameters =
+        wrap_conv_parameters(attrs, in_channels, out_channels, dt::f32, w.tensor->data.as<float>(), dt::f32,
+                             has_bias ? context.inputs[2].tensor->data.as<float>() : nullptr);
     auto kernel = std::make_unique<ConvF32Kernel>(attrs, in_channels, out_channels, context.node.fused_activation,
-                                                  std::move(user_weights), std::move(user_bias),
+                                                  std::move(parameters.weights), std::move(parameters.bias),
                                                   std::max(1, context.thread_count));
     GRAMLITE_RETURN_IF_ERROR(kernel->reshape(context));
     return std::unique_ptr<Kernel>(std::move(kernel));

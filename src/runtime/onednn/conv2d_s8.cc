@@ -22,7 +22,6 @@ namespace {
 
 namespace ref8 = reference::int8;
 using dt = dnnl::memory::data_type;
-using tag = dnnl::memory::format_tag;
 
 // Whether oneDNN dispatches to VNNI kernels on this CPU (vpdpbusd adds u8 x s8 products in int32).
 bool cpu_has_vnni() {
@@ -67,7 +66,8 @@ class ConvS8Kernel final : public OnednnConvolution {
       // The clamp in the scaled domain, before the zero point is added: integers, so clamping
       // before rounding equals clamping after (docs/runtime.md).
       dnnl::post_ops ops;
-      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, static_cast<float>(spec_.clamp.min - spec_.dst_zero_point),
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip,
+                         static_cast<float>(spec_.clamp.min - spec_.dst_zero_point),
                          static_cast<float>(spec_.clamp.max - spec_.dst_zero_point));
       attr.set_post_ops(ops);
     }
@@ -81,7 +81,9 @@ class ConvS8Kernel final : public OnednnConvolution {
   const void* prepare_input(const void* input, void* scratch, ThreadPool* pool) const override {
     auto* shifted = static_cast<uint8_t*>(scratch);
     const auto* in = static_cast<const uint8_t*>(input);
-    const auto flip = [shifted, in](int64_t begin, int64_t end) { flip_sign_bits(in + begin, shifted + begin, end - begin); };
+    const auto flip = [shifted, in](int64_t begin, int64_t end) {
+      flip_sign_bits(in + begin, shifted + begin, end - begin);
+    };
     const auto bytes = static_cast<int64_t>(input_bytes_);
     if (bytes < 65536) {
       flip(0, bytes);
@@ -107,7 +109,9 @@ Result<std::unique_ptr<Kernel>> create_conv2d_s8(const KernelContext& context) {
     // XNNPACK's time (0.49 vs 0.22 ms); at stride 1 oneDNN is 10-35 % faster (docs/runtime.md).
     return unsupported("onednn: strided int8 depthwise convolutions run on XNNPACK");
   }
-  if (w.dtype != ir::DType::kInt8 || !w.is_constant()) return unsupported("onednn: Conv2d weight is not an int8 constant");
+  if (w.dtype != ir::DType::kInt8 || !w.is_constant()) {
+    return unsupported("onednn: Conv2d weight is not an int8 constant");
+  }
   GRAMLITE_ASSIGN_OR_RETURN(const ref8::WeightLayerQuant q, ref8::plan_weight_layer_quant(context, w.shape[0]));
   GRAMLITE_ASSIGN_OR_RETURN(const std::vector<float> weight_scales, ref8::weight_scales(w, w.shape[0]));
   const auto* weights = w.tensor->data.as<int8_t>();
@@ -130,22 +134,11 @@ Result<std::unique_ptr<Kernel>> create_conv2d_s8(const KernelContext& context) {
   spec.dst_zero_point = q.y.zero_point;
   spec.clamp = q.clamp;
   try {
-    const ir::Conv2dAttrs& a = spec.attrs;
-    dnnl::memory::dims dims = {spec.out_channels, spec.in_channels / spec.groups, a.kernel_h, a.kernel_w};
-    tag weight_tag = tag::oihw;
-    if (spec.groups > 1) {
-      dims = {spec.groups, spec.out_channels / spec.groups, spec.in_channels / spec.groups, a.kernel_h, a.kernel_w};
-      weight_tag = tag::goihw;
-    }
-    // The graph's constants outlive the kernel (kernel.h); oneDNN reads them through these handles.
-    dnnl::memory user_weights({dims, dt::s8, weight_tag}, cpu_engine(), const_cast<int8_t*>(weights));
-    dnnl::memory user_bias;
-    if (q.has_bias) {
-      user_bias = dnnl::memory({{spec.out_channels}, dt::s32, tag::x}, cpu_engine(),
-                               const_cast<int32_t*>(context.inputs[2].tensor->data.as<int32_t>()));
-    }
-    auto kernel = std::make_unique<ConvS8Kernel>(std::move(spec), std::move(user_weights), std::move(user_bias),
-                                                 std::max(1, context.thread_count));
+    ConvParameters parameters = wrap_conv_parameters(
+        spec.attrs, spec.in_channels, spec.out_channels, dt::s8, weights, dt::s32,
+        q.has_bias ? context.inputs[2].tensor->data.as<int32_t>() : nullptr);
+    auto kernel = std::make_unique<ConvS8Kernel>(std::move(spec), std::move(parameters.weights),
+                                                 std::move(parameters.bias), std::max(1, context.thread_count));
     GRAMLITE_RETURN_IF_ERROR(kernel->reshape(context));
     return std::unique_ptr<Kernel>(std::move(kernel));
   } catch (const dnnl::error& e) {

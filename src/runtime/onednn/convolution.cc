@@ -57,6 +57,25 @@ std::vector<ConvSlice> slice_convolution(const ir::Shape& x, const ir::Shape& y,
   return slices;
 }
 
+ConvParameters wrap_conv_parameters(const ir::Conv2dAttrs& a, int64_t in_channels, int64_t out_channels,
+                                    dnnl::memory::data_type weight_type, const void* weights,
+                                    dnnl::memory::data_type bias_type, const void* bias) {
+  using tag = dnnl::memory::format_tag;
+  dnnl::memory::dims dims = {out_channels, in_channels / a.groups, a.kernel_h, a.kernel_w};
+  tag weight_tag = tag::oihw;
+  if (a.groups > 1) {
+    dims = {a.groups, out_channels / a.groups, in_channels / a.groups, a.kernel_h, a.kernel_w};
+    weight_tag = tag::goihw;
+  }
+  ConvParameters parameters;
+  // oneDNN takes non-const handles; it only reads these (reorders from them, bias as an argument).
+  parameters.weights = dnnl::memory({dims, weight_type, weight_tag}, cpu_engine(), const_cast<void*>(weights));
+  if (bias != nullptr) {
+    parameters.bias = dnnl::memory({{out_channels}, bias_type, tag::x}, cpu_engine(), const_cast<void*>(bias));
+  }
+  return parameters;
+}
+
 OnednnConvolution::OnednnConvolution(ir::Conv2dAttrs attrs, int64_t in_channels, int64_t out_channels,
                                      dnnl::memory user_weights, dnnl::memory user_bias, int threads,
                                      std::string name_prefix)

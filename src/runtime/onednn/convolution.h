@@ -34,6 +34,15 @@ struct ConvSlice {
 std::vector<ConvSlice> slice_convolution(const ir::Shape& x, const ir::Shape& y, const ir::Conv2dAttrs& attrs,
                                          int parts);
 
+// The node's weights (OIHW; GOIHW when grouped) and bias (absent: an empty memory) as oneDNN
+// memories over the graph's constants, which outlive the kernel (kernel.h).
+struct ConvParameters {
+  dnnl::memory weights, bias;
+};
+ConvParameters wrap_conv_parameters(const ir::Conv2dAttrs& attrs, int64_t in_channels, int64_t out_channels,
+                                    dnnl::memory::data_type weight_type, const void* weights,
+                                    dnnl::memory::data_type bias_type, const void* bias);
+
 class OnednnConvolution : public Kernel {
  public:
   Layout input_layout(size_t) const override { return Layout::kNhwc; }

@@ -24,7 +24,7 @@ class ConvF16Kernel final : public XnnKernel {
     operators_.push_back(std::move(conv));
     operators_.push_back(std::move(to_f32));
   }
-  size_t scratch_bytes() const override { return (input_pixels_ * in_channels_ + 31) / 32 * 64 + output_pixels_ * out_channels_ * 2; }
+  size_t scratch_bytes() const override { return output_offset() + output_pixels_ * out_channels_ * 2; }
 
  protected:
   Status plan(const KernelContext& context) override {
@@ -39,7 +39,7 @@ class ConvF16Kernel final : public XnnKernel {
   }
   xnn_status setup(const KernelIo& io, pthreadpool_t threadpool) const override {
     auto* input_f16 = static_cast<uint8_t*>(io.scratch);
-    uint8_t* output_f16 = input_f16 + (input_pixels_ * in_channels_ + 31) / 32 * 64;  // 64-byte aligned
+    uint8_t* output_f16 = input_f16 + output_offset();
     xnn_status status = xnn_setup_convert_nc_f32_f16(operators_[0].get(), input_pixels_,
                                                      static_cast<const float*>(io.inputs[0]), input_f16, threadpool);
     if (status != xnn_status_success) return status;
@@ -51,6 +51,9 @@ class ConvF16Kernel final : public XnnKernel {
   }
 
  private:
+  // Scratch: the fp16 input, then (64-byte aligned) the fp16 output.
+  size_t output_offset() const { return (input_pixels_ * in_channels_ * 2 + 63) / 64 * 64; }
+
   size_t in_channels_, out_channels_;
   size_t batch_ = 0, height_ = 0, width_ = 0, input_pixels_ = 0, output_pixels_ = 0;
 };
