@@ -1,6 +1,6 @@
-// float32 Conv2d on oneDNN's x86 kernels (brgemm / jit, AVX-512 or AVX2 as the CPU has), dense and
-// depthwise: they outran XNNPACK on every convolution of the zoo models measured (docs/runtime.md,
-// "Choosing backends"). NHWC in and
+// float32 Conv2d on oneDNN's AVX-512 kernels (brgemm / jit), dense and depthwise: they outran
+// XNNPACK on every convolution of the zoo models measured; its AVX2 kernels did not, so without
+// AVX-512 the kernel declines (docs/runtime.md, "Choosing backends"). NHWC in and
 // out, like XNNPACK, so no layout conversion sits between the two; weights packed once into the
 // primitive's own format; bias and the fused activation run inside the kernel as post-ops; one
 // slice of the output per thread of the session's pool (convolution.h).
@@ -70,7 +70,14 @@ class ConvF32Kernel final : public OnednnConvolution {
 
 }  // namespace
 
+bool takes_float32_convolutions() { return cpu_has_avx512(); }
+
 Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context) {
+  if (!takes_float32_convolutions()) {
+    // Measured with oneDNN held to AVX2 (DNNL_MAX_CPU_ISA=AVX2) on the AVX-512 VM: ResNet50
+    // 115 ms and MobileNetV2 8.3 ms against XNNPACK's 91 and 5.9 (docs/runtime.md).
+    return unsupported("onednn: float32 convolutions only on AVX-512 (its AVX2 kernels measured slower than XNNPACK)");
+  }
   if (context.inputs[0].shape.size() != 4) return unsupported("onednn: conv input is not 4-D");
   const TensorDesc& w = context.inputs[1];
   if (w.dtype != ir::DType::kFloat32 || !w.is_constant()) {

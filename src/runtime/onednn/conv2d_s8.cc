@@ -23,14 +23,6 @@ namespace {
 namespace ref8 = reference::int8;
 using dt = dnnl::memory::data_type;
 
-// Whether oneDNN dispatches to VNNI kernels on this CPU (vpdpbusd adds u8 x s8 products in int32).
-bool cpu_has_vnni() {
-  using isa = dnnl::cpu_isa;
-  const isa effective = dnnl::get_effective_cpu_isa();
-  return effective == isa::avx2_vnni || effective == isa::avx512_core_vnni || effective == isa::avx512_core_bf16 ||
-         effective == isa::avx512_core_amx;
-}
-
 struct ConvSpec {
   int64_t in_channels = 0, out_channels = 0, groups = 1;
   ir::Conv2dAttrs attrs;

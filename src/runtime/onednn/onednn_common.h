@@ -14,6 +14,23 @@ inline dnnl::engine& cpu_engine() {
   return engine;
 }
 
+// Whether oneDNN dispatches to VNNI kernels on this CPU (vpdpbusd adds u8 x s8 products in int32).
+// Asked of oneDNN, so DNNL_MAX_CPU_ISA lowers it as it lowers the kernels.
+inline bool cpu_has_vnni() {
+  using isa = dnnl::cpu_isa;
+  const isa effective = dnnl::get_effective_cpu_isa();
+  return effective == isa::avx2_vnni || effective == isa::avx512_core_vnni || effective == isa::avx512_core_bf16 ||
+         effective == isa::avx512_core_amx;
+}
+
+// Whether oneDNN dispatches to its AVX-512 kernels on this CPU.
+inline bool cpu_has_avx512() {
+  using isa = dnnl::cpu_isa;
+  const isa effective = dnnl::get_effective_cpu_isa();
+  return effective == isa::avx512_core || effective == isa::avx512_core_vnni || effective == isa::avx512_core_bf16 ||
+         effective == isa::avx512_core_amx;
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx"))) inline void zero_upper_halves() { _mm256_zeroupper(); }
 #endif
