@@ -12,13 +12,7 @@ import time
 import torch
 import torchvision
 
-
-def percentile(values, p):
-    values = sorted(values)
-    rank = (len(values) - 1) * p / 100.0
-    low = int(rank)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (rank - low)
+from timing_stats import percentile
 
 
 def time_model(model, x, warmup, runs):

@@ -41,16 +41,11 @@ import torch
 import torchvision
 from onnx import numpy_helper
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from timing_stats import percentile  # noqa: E402  (bench/timing_stats.py)
+
 TORCHVISION_ARCHS = ("mobilenet_v2", "resnet50", "inception_v3")
 QUANTIZABLE_ARCHS = TORCHVISION_ARCHS + ("mobilenet_v1",)
-
-
-def percentile(values, p):
-    values = sorted(values)
-    rank = (len(values) - 1) * p / 100.0
-    low = int(rank)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (rank - low)
 
 
 def fail(message):

@@ -56,4 +56,8 @@ float half_to_float(uint16_t half) {
   return value;
 }
 
+void floats_to_half(const float* values, size_t count, uint16_t* half) {
+  for (size_t i = 0; i < count; ++i) half[i] = float_to_half(values[i]);
+}
+
 }  // namespace gramlite

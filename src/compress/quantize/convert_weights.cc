@@ -41,8 +41,7 @@ Result<ir::Graph> convert_to_float16(const ir::Graph& float_graph) {
     ir::Tensor& t = graph.tensor(id);
     const std::vector<float> values = internal::float_values(t);
     Buffer data = Buffer::allocate(values.size() * sizeof(uint16_t));
-    auto* half = data.mutable_as<uint16_t>();
-    for (size_t i = 0; i < values.size(); ++i) half[i] = float_to_half(values[i]);
+    floats_to_half(values.data(), values.size(), data.mutable_as<uint16_t>());
     t.dtype = ir::DType::kFloat16;
     t.data = std::move(data);
   }

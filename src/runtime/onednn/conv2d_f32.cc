@@ -44,10 +44,9 @@ bool append_activation(ir::Activation activation, dnnl::post_ops& ops) {
 
 class ConvF32Kernel final : public OnednnConvolution {
  public:
-  ConvF32Kernel(ir::Conv2dAttrs attrs, int64_t in_channels, int64_t out_channels, ir::Activation activation,
-                dnnl::memory user_weights, dnnl::memory user_bias, int threads)
-      : OnednnConvolution(attrs, in_channels, out_channels, std::move(user_weights), std::move(user_bias), threads,
-                          "conv2d_f32_onednn_"),
+  ConvF32Kernel(ir::Conv2dAttrs attrs, ir::Activation activation, dnnl::memory user_weights,
+                dnnl::memory user_bias, int threads)
+      : OnednnConvolution(attrs, std::move(user_weights), std::move(user_bias), threads, "conv2d_f32_onednn_"),
         activation_(activation) {}
 
  private:
@@ -62,8 +61,8 @@ class ConvF32Kernel final : public OnednnConvolution {
     attr.set_post_ops(ops);
     return true;
   }
-  size_t input_scratch_bytes(const ir::Shape&) const override { return 0; }
-  const void* prepare_input(const void* input, void*, ThreadPool*) const override { return input; }
+  size_t input_scratch_bytes(size_t) const override { return 0; }
+  const void* prepare_input(const void* input, size_t, void*, ThreadPool*) const override { return input; }
 
   ir::Activation activation_;
 };
@@ -94,7 +93,7 @@ Result<std::unique_ptr<Kernel>> create_conv2d_f32(const KernelContext& context) 
     ConvParameters parameters =
         wrap_conv_parameters(attrs, in_channels, out_channels, dt::f32, w.tensor->data.as<float>(), dt::f32,
                              has_bias ? context.inputs[2].tensor->data.as<float>() : nullptr);
-    auto kernel = std::make_unique<ConvF32Kernel>(attrs, in_channels, out_channels, context.node.fused_activation,
+    auto kernel = std::make_unique<ConvF32Kernel>(attrs, context.node.fused_activation,
                                                   std::move(parameters.weights), std::move(parameters.bias),
                                                   std::max(1, context.thread_count));
     GRAMLITE_RETURN_IF_ERROR(kernel->reshape(context));

@@ -43,8 +43,7 @@ void flip_sign_bits(const uint8_t* __restrict in, uint8_t* __restrict out, int64
 class ConvS8Kernel final : public OnednnConvolution {
  public:
   ConvS8Kernel(ConvSpec spec, dnnl::memory user_weights, dnnl::memory user_bias, int threads)
-      : OnednnConvolution(spec.attrs, spec.in_channels, spec.out_channels, std::move(user_weights),
-                          std::move(user_bias), threads, "conv2d_s8_onednn_"),
+      : OnednnConvolution(spec.attrs, std::move(user_weights), std::move(user_bias), threads, "conv2d_s8_onednn_"),
         spec_(std::move(spec)) {}
 
  private:
@@ -65,18 +64,15 @@ class ConvS8Kernel final : public OnednnConvolution {
     }
     return true;
   }
-  size_t input_scratch_bytes(const ir::Shape& x) const override {
-    input_bytes_ = element_count_of(x);
-    return input_bytes_;
-  }
+  size_t input_scratch_bytes(size_t elements) const override { return elements; }
   // The input as u8 (sign bit flipped) in scratch: one pass, small next to the convolution.
-  const void* prepare_input(const void* input, void* scratch, ThreadPool* pool) const override {
+  const void* prepare_input(const void* input, size_t elements, void* scratch, ThreadPool* pool) const override {
     auto* shifted = static_cast<uint8_t*>(scratch);
     const auto* in = static_cast<const uint8_t*>(input);
     const auto flip = [shifted, in](int64_t begin, int64_t end) {
       flip_sign_bits(in + begin, shifted + begin, end - begin);
     };
-    const auto bytes = static_cast<int64_t>(input_bytes_);
+    const auto bytes = static_cast<int64_t>(elements);
     if (bytes < 65536) {
       flip(0, bytes);
     } else {
@@ -86,7 +82,6 @@ class ConvS8Kernel final : public OnednnConvolution {
   }
 
   ConvSpec spec_;
-  mutable size_t input_bytes_ = 0;  // set in reshape (input_scratch_bytes), read by run
 };
 
 }  // namespace

@@ -76,11 +76,10 @@ ConvParameters wrap_conv_parameters(const ir::Conv2dAttrs& a, int64_t in_channel
   return parameters;
 }
 
-OnednnConvolution::OnednnConvolution(ir::Conv2dAttrs attrs, int64_t in_channels, int64_t out_channels,
-                                     dnnl::memory user_weights, dnnl::memory user_bias, int threads,
-                                     std::string name_prefix)
-    : attrs_(attrs), in_channels_(in_channels), out_channels_(out_channels), user_weights_(std::move(user_weights)),
-      user_bias_(std::move(user_bias)), threads_(threads), name_prefix_(std::move(name_prefix)) {}
+OnednnConvolution::OnednnConvolution(ir::Conv2dAttrs attrs, dnnl::memory user_weights, dnnl::memory user_bias,
+                                     int threads, std::string name_prefix)
+    : attrs_(attrs), user_weights_(std::move(user_weights)), user_bias_(std::move(user_bias)), threads_(threads),
+      name_prefix_(std::move(name_prefix)) {}
 
 size_t OnednnConvolution::packed_weight_bytes() const {
   size_t bytes = 0;
@@ -101,11 +100,8 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     std::string why;
     if (!configure(attr, why)) return unsupported("onednn: ", why);
-    dnnl::memory::dims weight_dims = {out_channels_, in_channels_ / a.groups, a.kernel_h, a.kernel_w};
-    if (a.groups > 1) {
-      weight_dims = {a.groups, out_channels_ / a.groups, in_channels_ / a.groups, a.kernel_h, a.kernel_w};
-    }
-    const dnnl::memory::desc weights_md(weight_dims, user_weights_.get_desc().data_type(),
+    const dnnl::memory::desc& user_weights_md = user_weights_.get_desc();
+    const dnnl::memory::desc weights_md(user_weights_md.dims(), user_weights_md.data_type(),
                                         dnnl::memory::format_tag::any);
     const dnnl::memory::desc bias_md = has_bias ? user_bias_.get_desc() : dnnl::memory::desc();
     std::vector<Part> parts;
@@ -134,14 +130,16 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
       Part part;
       part.slice = s;
       part.primitive = dnnl::convolution_forward(pd);
-      size_t format = 0;
-      while (format < packed.size() && packed[format].get_desc() != pd.weights_desc()) ++format;
-      if (format == packed.size()) {
-        // Weights are reordered at create, and again only if a new batch wants another format.
-        const auto reuse = std::find_if(packed_.begin(), packed_.end(),
-                                        [&](const dnnl::memory& m) { return m.get_desc() == pd.weights_desc(); });
-        if (reuse != packed_.end()) {
-          packed.push_back(*reuse);
+      // Weights are reordered at create, and again only if a new batch wants another format.
+      const auto in_format = [&](const std::vector<dnnl::memory>& memories) {
+        return std::find_if(memories.begin(), memories.end(),
+                            [&](const dnnl::memory& m) { return m.get_desc() == pd.weights_desc(); });
+      };
+      auto format = in_format(packed);
+      if (format == packed.end()) {
+        const auto earlier = in_format(packed_);
+        if (earlier != packed_.end()) {
+          packed.push_back(*earlier);
         } else {
           dnnl::memory m(pd.weights_desc(), cpu_engine());
           dnnl::stream stream(cpu_engine());
@@ -149,7 +147,9 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
           stream.wait();
           packed.push_back(m);
         }
+        format = packed.end() - 1;
       }
+      part.weights = static_cast<size_t>(format - packed.begin());
       part.src = dnnl::memory(src_md, cpu_engine(), DNNL_MEMORY_NONE);
       part.dst = dnnl::memory(dst_md, cpu_engine(), DNNL_MEMORY_NONE);
       part.scratchpad = dnnl::memory(pd.scratchpad_desc(), cpu_engine(), DNNL_MEMORY_NONE);
@@ -157,7 +157,6 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
       part.stream = dnnl::stream(cpu_engine());
       part.src_offset = static_cast<size_t>((s.image_begin * x[2] + s.input_row_begin) * x[3] * x[1]) * src_element;
       part.dst_offset = static_cast<size_t>((s.image_begin * y[2] + s.row_begin) * y[3] * y[1]) * dst_element;
-      part.weights = format;
       parts.push_back(std::move(part));
     }
     packed_ = std::move(packed);
@@ -170,7 +169,8 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
     }
     parts_ = std::move(parts);
     scratchpad_bytes_ = (scratchpad + 63) / 64 * 64;
-    input_scratch_bytes_ = (input_scratch_bytes(x) + 63) / 64 * 64;
+    input_elements_ = element_count_of(x);
+    input_scratch_bytes_ = (input_scratch_bytes(input_elements_) + 63) / 64 * 64;
     name_ = name_prefix_ + impl;
     if (parts_.size() > 1) name_ += " x" + std::to_string(parts_.size());
   } catch (const dnnl::error& e) {
@@ -181,7 +181,7 @@ Status OnednnConvolution::reshape(const KernelContext& context) {
 
 void OnednnConvolution::run(const KernelIo& io, ThreadPool* pool) const {
   auto* scratch = static_cast<uint8_t*>(io.scratch);
-  const auto* src = static_cast<const uint8_t*>(prepare_input(io.inputs[0], scratch, pool));
+  const auto* src = static_cast<const uint8_t*>(prepare_input(io.inputs[0], input_elements_, scratch, pool));
   auto* dst = static_cast<uint8_t*>(io.outputs[0]);
   uint8_t* scratchpads = scratch + input_scratch_bytes_;
   const auto run_part = [&](size_t p) {

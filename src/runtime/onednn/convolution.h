@@ -54,19 +54,19 @@ class OnednnConvolution : public Kernel {
   void run(const KernelIo& io, ThreadPool* pool) const override;
 
  protected:
-  OnednnConvolution(ir::Conv2dAttrs attrs, int64_t in_channels, int64_t out_channels, dnnl::memory user_weights,
-                    dnnl::memory user_bias, int threads, std::string name_prefix);
+  // user_weights / user_bias: from wrap_conv_parameters.
+  OnednnConvolution(ir::Conv2dAttrs attrs, dnnl::memory user_weights, dnnl::memory user_bias, int threads,
+                    std::string name_prefix);
   // The activations' data types.
   virtual dnnl::memory::data_type src_type() const = 0;
   virtual dnnl::memory::data_type dst_type() const = 0;
   // Scales, zero points, post-ops; false (with `why`) for what oneDNN cannot compute.
   virtual bool configure(dnnl::primitive_attr& attr, std::string& why) const = 0;
-  // Bytes of scratch before the scratchpads for a transformed input (0: read the input as is).
-  virtual size_t input_scratch_bytes(const ir::Shape& x) const = 0;
+  // Bytes of scratch before the scratchpads for a transformed input of `elements` values (0: the
+  // primitives read the input as is).
+  virtual size_t input_scratch_bytes(size_t elements) const = 0;
   // Returns the source the primitives read: the input, or its transform written into `scratch`.
-  virtual const void* prepare_input(const void* input, void* scratch, ThreadPool* pool) const = 0;
-
-  const ir::Conv2dAttrs& attrs() const { return attrs_; }
+  virtual const void* prepare_input(const void* input, size_t elements, void* scratch, ThreadPool* pool) const = 0;
 
  private:
   struct Part {
@@ -80,13 +80,13 @@ class OnednnConvolution : public Kernel {
   };
 
   ir::Conv2dAttrs attrs_;
-  int64_t in_channels_, out_channels_;
   dnnl::memory user_weights_;
   dnnl::memory user_bias_;
   int threads_;
   std::string name_prefix_;
   std::vector<dnnl::memory> packed_;  // the weights, reordered once per format the slices want
   std::vector<Part> parts_;
+  size_t input_elements_ = 0;
   size_t input_scratch_bytes_ = 0;
   size_t scratchpad_bytes_ = 0;  // per slice, 64-byte multiple
   std::string name_;

@@ -60,7 +60,7 @@ class ConvF16Kernel final : public XnnKernel {
 
 std::vector<uint16_t> to_half(const float* values, size_t count) {
   std::vector<uint16_t> half(count);
-  for (size_t i = 0; i < count; ++i) half[i] = float_to_half(values[i]);
+  floats_to_half(values, count, half.data());
   return half;
 }
 
