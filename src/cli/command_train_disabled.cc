@@ -1,4 +1,4 @@
-// `gramlite train` and `sweep` in a build without libtorch: the commands exist and say why they cannot work.
+// `gramlite train`, `sweep` and `prune` in a build without libtorch: the commands exist and say why they cannot work.
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_common.h"
@@ -20,5 +20,6 @@ void add_disabled(CLI::App& app, int& exit_code, const std::string& name) {
 
 void add_train_command(CLI::App& app, int& exit_code) { add_disabled(app, exit_code, "train"); }
 void add_sweep_command(CLI::App& app, int& exit_code) { add_disabled(app, exit_code, "sweep"); }
+void add_prune_command(CLI::App& app, int& exit_code) { add_disabled(app, exit_code, "prune"); }
 
 }  // namespace gramlite::cli

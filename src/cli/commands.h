@@ -21,5 +21,6 @@ void add_evaluate_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_sweep_command(CLI::App& app, int& exit_code);
 void add_quantize_command(CLI::App& app, int& exit_code);
+void add_prune_command(CLI::App& app, int& exit_code);
 
 }  // namespace gramlite::cli

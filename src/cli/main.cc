@@ -54,6 +54,7 @@ int run_command_line(int argc, char** argv) {
   gramlite::cli::add_sweep_command(app, exit_code);
   gramlite::cli::add_evaluate_command(app, exit_code);
   gramlite::cli::add_quantize_command(app, exit_code);
+  gramlite::cli::add_prune_command(app, exit_code);
   gramlite::cli::add_bench_command(app, exit_code);
   gramlite::cli::add_synth_command(app, exit_code);
   gramlite::cli::add_tiles_command(app, exit_code);

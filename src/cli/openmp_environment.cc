@@ -32,9 +32,10 @@ bool has_variable(char** envp, const char* setting) {
   return false;
 }
 
-// Only the commands that load libtorch's threads pay for the second start.
+// Only the commands that may load libtorch's threads (quantize: --qat) pay for the second start.
 bool is_training_command(int argc, char** argv) {
-  return argc > 1 && (std::strcmp(argv[1], "train") == 0 || std::strcmp(argv[1], "sweep") == 0);
+  return argc > 1 && (std::strcmp(argv[1], "train") == 0 || std::strcmp(argv[1], "sweep") == 0 ||
+                      std::strcmp(argv[1], "prune") == 0 || std::strcmp(argv[1], "quantize") == 0);
 }
 
 // No allocation here: the C library is not initialised yet.

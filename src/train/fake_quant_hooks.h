@@ -1,10 +1,12 @@
-// The trainer's seam for quantization-aware training (quantization_aware.h), for src/train only.
-// torch-free: trainer.cc and training_job.cc include it.
+// The trainer's seam for quantization-aware training (quantization_aware.h) and pruning
+// (pruning.h), for src/train only. torch-free: trainer.cc and training_job.cc include it.
 //
-// The training loop and the job are the float ones; a TrainingHooks object rides along: it
-// installs fake quantization on the torch graph the trainer builds, freezes batch norm and the
-// observers at their epochs, remembers the observers of the kept (best) model, and puts its state
-// in the trainer's checkpoint so that a resumed run continues exactly where it stopped.
+// The training loop and the job are the float ones; a TrainingHooks object rides along. For QAT
+// it installs fake quantization on the torch graph the trainer builds, freezes batch norm and the
+// observers at their epochs and remembers the observers of the kept (best) model; for pruning it
+// updates the masks on the schedule's steps and re-applies them after every optimizer step. Both
+// put their state in the trainer's checkpoint so that a resumed run continues exactly where it
+// stopped.
 #pragma once
 
 #include <string>
@@ -17,9 +19,21 @@
 
 namespace gramlite::train {
 
+// What the trainer knows once its loaders and torch graph are ready.
+struct TrainingContext {
+  int epochs = 0;
+  int64_t steps_per_epoch = 0;           // optimizer steps (batches) per epoch
+  data::DataLoader* val_loader = nullptr;  // null without validation data
+  bool resumed = false;                  // continuing from a checkpoint (attach got its state)
+};
+
 class TrainingHooks {
  public:
   virtual ~TrainingHooks() = default;
+  // The key of fingerprint_json() in the checkpoint's fingerprint and of state_json() in its state
+  // ("quantization_aware" / "quantization" for QAT, as older checkpoints have them).
+  virtual const char* fingerprint_key() const = 0;
+  virtual const char* state_key() const = 0;
   // The settings that change the result, as a JSON object: part of the checkpoint's fingerprint,
   // so that a float checkpoint is not resumed as a quantization-aware one (or the reverse).
   virtual std::string fingerprint_json() const = 0;
@@ -33,6 +47,19 @@ class TrainingHooks {
   virtual void keep_best() = 0;
   // Everything resume needs, as a JSON object (written into the checkpoint's state).
   virtual std::string state_json() const = 0;
+
+  // Once, after attach and before the first epoch runs (also when resuming).
+  virtual Status before_training(TorchGraph& /*torch*/, const TrainingContext& /*context*/) { return Status::Ok(); }
+  // Every training step: before_step before its forward pass, after_step after the optimizer
+  // moved the weights. `step` counts the steps taken before this one, from 0 (a resumed run
+  // continues the count).
+  virtual Status before_step(TorchGraph& /*torch*/, int64_t /*step*/) { return Status::Ok(); }
+  virtual Status after_step(TorchGraph& /*torch*/, int64_t /*step*/) { return Status::Ok(); }
+  // Whether the model after `steps_done` steps may become the kept one (pruning: only once the
+  // masks have their final sparsity, however good an earlier, denser epoch looked).
+  virtual bool may_keep(int64_t /*steps_done*/) const { return true; }
+  // Marks the kept model before it is saved (pruning: each pruned tensor's target sparsity).
+  virtual void annotate(ir::Graph& /*model*/) const {}
 };
 
 // train_classifier (trainer.h) and run_training_job (training_job.h) with hooks; `hooks` may be null.

@@ -63,6 +63,9 @@ class QuantizationAwareHooks : public TrainingHooks {
       : options_(options), freeze_batch_norm_epoch_(freeze_batch_norm_epoch),
         freeze_observers_epoch_(freeze_observers_epoch) {}
 
+  const char* fingerprint_key() const override { return "quantization_aware"; }
+  const char* state_key() const override { return "quantization"; }
+
   std::string fingerprint_json() const override {
     return json{{"per_tensor_weights", options_.per_tensor_weights},
                 {"weight_bits", options_.weight_bits},

@@ -51,6 +51,14 @@ Status validate_options(const TrainerOptions& o, bool has_validation, int64_t cl
     if (!std::isfinite(w) || w <= 0) return invalid_argument("class weights must be positive, got ", w);
   }
   if (o.resume && o.checkpoint_path.empty()) return invalid_argument("resume needs a checkpoint path");
+  if (o.teacher) {
+    if (!std::isfinite(o.distill_temperature) || o.distill_temperature <= 0) {
+      return invalid_argument("the distillation temperature must be positive, got ", o.distill_temperature);
+    }
+    if (!std::isfinite(o.distill_weight) || o.distill_weight < 0 || o.distill_weight > 1) {
+      return invalid_argument("the distillation weight must be in [0, 1], got ", o.distill_weight);
+    }
+  }
   return Status::Ok();
 }
 
@@ -137,6 +145,7 @@ class Trainer {
   Status restore(const ir::Graph& model);
   Status setup_torch(const FinetunePlan& plan);
   Result<EpochRecord> run_epoch(int epoch, data::DataLoader& train_loader, data::DataLoader* val_loader);
+  at::Tensor distillation_loss(const at::Tensor& hard_loss, const at::Tensor& logits, const at::Tensor& x);
   Status save_state();
   Status save_model(const ir::Graph& graph, const std::string& path) const;
   Status write_logs() const;
@@ -152,6 +161,7 @@ class Trainer {
   std::vector<CheckpointTensor> restored_optimizer_;
   std::vector<uint8_t> restored_generator_;
   std::unique_ptr<TorchGraph> torch_;
+  std::unique_ptr<TorchGraph> teacher_;  // distillation: evaluated, never trained
   std::unique_ptr<Optimizer> optimizer_;
   at::Tensor class_weights_;
   int64_t classes_ = 0;
@@ -185,7 +195,7 @@ Status Trainer::restore(const ir::Graph& model) {
     state_.best_epoch = state.at("best_epoch").get<int>();
     state_.stale_epochs = state.at("stale_epochs").get<int>();
     state_.early_stopped = state.at("early_stopped").get<bool>();
-    if (hooks_ != nullptr) restored_hook_state_ = state.at("quantization").dump();
+    if (hooks_ != nullptr) restored_hook_state_ = state.at(hooks_->state_key()).dump();
   } catch (const json::exception& e) {
     return corrupt_data("checkpoint '", options_.checkpoint_path, "': bad trainer state: ", e.what());
   }
@@ -221,6 +231,19 @@ Status Trainer::setup_torch(const FinetunePlan& plan) {
   }
   for (const std::string& bn : plan.frozen_batch_norms) GRAMLITE_RETURN_IF_ERROR(torch_->set_batch_norm_frozen(bn, true));
   if (hooks_ != nullptr) GRAMLITE_RETURN_IF_ERROR(hooks_->attach(*torch_, graph, restored_hook_state_));
+  if (options_.teacher) {
+    GRAMLITE_ASSIGN_OR_RETURN(ir::Graph teacher_graph, logits_graph(*options_.teacher));
+    GRAMLITE_ASSIGN_OR_RETURN(zoo::ClassifierHead teacher_head, zoo::find_classifier_head(teacher_graph));
+    if (teacher_head.num_classes != classes_) {
+      return invalid_argument("the distillation teacher has ", teacher_head.num_classes, " classes, the model ", classes_);
+    }
+    TorchGraphOptions teacher_options = torch_options;
+    teacher_options.threads = 0;  // the student's setting already holds (process-wide)
+    GRAMLITE_ASSIGN_OR_RETURN(teacher_, TorchGraph::create(teacher_graph, teacher_options));
+    for (const ParameterInfo& p : teacher_->parameters()) {
+      if (p.trainable) GRAMLITE_RETURN_IF_ERROR(teacher_->set_requires_grad(p.tensor, false));
+    }
+  }
 
   try {
     std::vector<at::Tensor> tensors;
@@ -278,11 +301,14 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
     const at::Tensor x = at::from_blob(batch->images.data(), {batch->size, batch->channels, batch->height, batch->width},
                                        at::kFloat);
     const at::Tensor y = at::from_blob(batch->labels.data(), {batch->size}, at::kInt).to(at::kLong);
+    const int64_t step = optimizer_->steps();
+    if (hooks_ != nullptr) GRAMLITE_RETURN_IF_ERROR(hooks_->before_step(*torch_, step));
     const at::Tensor logits = internal::forward(*torch_, {x})[0].reshape({batch->size, -1});
     if (logits.size(1) != classes_) {
       return internal_error("the model produced ", logits.size(1), " outputs per image for ", classes_, " classes");
     }
-    const at::Tensor loss = at::cross_entropy_loss(logits, y, class_weights_);
+    at::Tensor loss = at::cross_entropy_loss(logits, y, class_weights_);
+    if (teacher_) loss = distillation_loss(loss, logits, x);
     const double loss_value = loss.item<double>();
     if (!std::isfinite(loss_value)) {
       return invalid_argument("training diverged in epoch ", epoch + 1, ", batch ", batch_number + 1, ": the loss is not finite (",
@@ -291,6 +317,7 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
     optimizer_->zero_grad();
     loss.backward();
     optimizer_->step(record.learning_rate);
+    if (hooks_ != nullptr) GRAMLITE_RETURN_IF_ERROR(hooks_->after_step(*torch_, step));
     loss_sum += loss_value * batch->size;
     correct += logits.argmax(1).eq(y).sum().item<int64_t>();
     seen += batch->size;
@@ -340,6 +367,21 @@ Result<EpochRecord> Trainer::run_epoch(int epoch, data::DataLoader& train_loader
   return record;
 }
 
+at::Tensor Trainer::distillation_loss(const at::Tensor& hard_loss, const at::Tensor& logits, const at::Tensor& x) {
+  at::Tensor teacher_logits;
+  {
+    c10::AutoGradMode no_grad(false);
+    teacher_logits = internal::forward(*teacher_, {x})[0].reshape({x.size(0), -1});
+  }
+  const double t = options_.distill_temperature;
+  const double w = options_.distill_weight;
+  const at::Tensor student_log_p = at::log_softmax(logits / t, 1);
+  const at::Tensor teacher_log_p = at::log_softmax(teacher_logits / t, 1);
+  // KL(teacher || student), summed over classes, averaged over the batch.
+  const at::Tensor kl = (teacher_log_p.exp() * (teacher_log_p - student_log_p)).sum(1).mean();
+  return hard_loss * (1.0 - w) + kl * (w * t * t);
+}
+
 Status Trainer::save_model(const ir::Graph& graph, const std::string& path) const {
   if (path.empty()) return Status::Ok();
   return format::save_model(graph, path);
@@ -368,7 +410,7 @@ Status Trainer::save_state() {
                 {"stale_epochs", state_.stale_epochs}, {"early_stopped", state_.early_stopped},
                 {"history", json::array()}};
   for (const EpochRecord& r : state_.history) state["history"].push_back(record_to_json(r));
-  if (hooks_ != nullptr) state["quantization"] = json::parse(hooks_->state_json());
+  if (hooks_ != nullptr) state[hooks_->state_key()] = json::parse(hooks_->state_json());
   checkpoint.state_json = state.dump();
   try {
     checkpoint.optimizer_steps = optimizer_->steps();
@@ -409,6 +451,14 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
     if (p.requires_grad) summary.trainable_parameters += p.numel;
   }
   if (callbacks_.on_start) callbacks_.on_start(plan, summary.trainable_parameters, summary.total_parameters);
+  if (hooks_ != nullptr) {
+    TrainingContext context;
+    context.epochs = options_.epochs;
+    context.steps_per_epoch = train_loader.batches_per_epoch();
+    context.val_loader = val_loader;
+    context.resumed = options_.resume;
+    GRAMLITE_RETURN_IF_ERROR(hooks_->before_training(*torch_, context));
+  }
 
   try {
     while (state_.epochs_done < options_.epochs && !state_.early_stopped) {
@@ -417,22 +467,27 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
       GRAMLITE_RETURN_IF_ERROR(torch_->write_back(current_));
       const EpochRecord* best =
           state_.best_epoch > 0 ? &state_.history[static_cast<size_t>(state_.best_epoch - 1)] : nullptr;
-      // Without validation every epoch is "better": the last one is kept.
-      record.improved = val_loader == nullptr || improves(record, best, options_.monitor);
+      // Without validation every epoch is "better": the last one is kept. Hooks may rule an epoch
+      // out (a pruned model before its final sparsity): it neither improves nor counts as stale.
+      const bool eligible = hooks_ == nullptr || hooks_->may_keep(optimizer_->steps());
+      record.improved = eligible && (val_loader == nullptr || improves(record, best, options_.monitor));
       state_.history.push_back(record);
       ++state_.epochs_done;
       if (record.improved) {
         state_.best_epoch = record.epoch;
         state_.stale_epochs = 0;
         best_ = current_;
-        if (hooks_ != nullptr) hooks_->keep_best();
+        if (hooks_ != nullptr) {
+          hooks_->keep_best();
+          hooks_->annotate(*best_);
+        }
         best_->metadata.extra["training.best_epoch"] = std::to_string(record.epoch);
         if (std::isfinite(record.val_accuracy)) {
           best_->metadata.extra["training.val_accuracy"] = std::to_string(record.val_accuracy);
         }
         for (const auto& [key, value] : options_.provenance) best_->metadata.extra[key] = value;
         GRAMLITE_RETURN_IF_ERROR(save_model(*best_, options_.output_path));
-      } else {
+      } else if (eligible) {
         ++state_.stale_epochs;
         if (options_.early_stopping_patience > 0 && state_.stale_epochs >= options_.early_stopping_patience) {
           state_.early_stopped = true;

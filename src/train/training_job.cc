@@ -77,7 +77,11 @@ std::string fingerprint(const TrainingJobOptions& o, const TrainingSplits& split
                       {"mean", o.mean}, {"std", o.std}, {"seed", o.seed}, {"data", o.data},
                       {"classes", splits.class_names}, {"train_images", splits.train.size()},
                       {"val_images", splits.val.size()}};
-  if (hooks != nullptr) j["quantization_aware"] = nlohmann::json::parse(hooks->fingerprint_json());
+  if (hooks != nullptr) j[hooks->fingerprint_key()] = nlohmann::json::parse(hooks->fingerprint_json());
+  if (o.teacher) {
+    j["distill"] = {{"teacher", o.teacher_description}, {"temperature", o.distill_temperature},
+                    {"weight", o.distill_weight}};
+  }
   return j.dump();
 }
 
@@ -211,6 +215,9 @@ Result<TrainingJobResult> run_training_job(const TrainingJobOptions& o, const Tr
   trainer.finetune_fraction = o.finetune;
   trainer.seed = o.seed;
   trainer.threads = threads.threads;
+  trainer.teacher = o.teacher;
+  trainer.distill_temperature = o.distill_temperature;
+  trainer.distill_weight = o.distill_weight;
   trainer.output_path = o.output;
   trainer.checkpoint_path = checkpoint_path(o);
   if (const std::string stem = log_stem(o); !stem.empty()) {

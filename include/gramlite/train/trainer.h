@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,14 @@ struct TrainerOptions {
   double finetune_fraction = 1.0;    // finetune_policy.h
   uint64_t seed = 0;                 // dropout masks (the loaders have their own seeds)
   int threads = 1;                   // libtorch intra-op threads
+
+  // Knowledge distillation (Hinton et al. 2015): a teacher model (same classes; in eval mode, not
+  // trained) softens the training loss to (1 - w) * cross entropy + w * T^2 *
+  // KL(softmax(teacher / T) || softmax(student / T)), w = distill_weight, T = distill_temperature.
+  // Validation losses stay plain cross entropy. Null: no teacher.
+  std::shared_ptr<const ir::Graph> teacher;
+  double distill_temperature = 4.0;
+  double distill_weight = 0.5;
 
   std::string output_path;      // the best model so far, saved atomically ("" = not written)
   std::string checkpoint_path;  // written after every epoch ("" = none)

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,12 @@ struct TrainingJobOptions {
   Monitor monitor = Monitor::kValLoss;
   bool augment = true;  // the loader's default augmentation on train
   uint64_t seed = 0;    // weights, head, validation carving, shuffling, augmentation, dropout
+  // Distillation (trainer.h): a teacher model and how much it counts. Part of the fingerprint
+  // (as teacher_description, say its file name).
+  std::shared_ptr<const ir::Graph> teacher;
+  std::string teacher_description;
+  double distill_temperature = 4.0;
+  double distill_weight = 0.5;
   int threads = 0;      // libtorch threads; <= 0: threads.h's default (the cores)
   int workers = 0;      // image-decoding threads; <= 0: threads.h's default
 
