@@ -100,6 +100,27 @@ EpochRecord record_from_json(const json& j) {
   return r;
 }
 
+// The settings that differ between a checkpoint's fingerprint and this run's, as
+// "key: was X, now Y; ..." (nested objects by their dotted path: "pruning.final_sparsity").
+void list_changed_settings(const json& stored, const json& expected, const std::string& prefix, std::string& list) {
+  const auto note = [&](const std::string& key) {
+    list += str_cat(list.empty() ? "" : "; ", prefix, key, ": was ", stored.contains(key) ? stored.at(key).dump() : "unset",
+                    ", now ", expected.contains(key) ? expected.at(key).dump() : "unset");
+  };
+  for (const auto& [key, value] : expected.items()) {
+    if (!stored.contains(key)) {
+      note(key);
+    } else if (stored.at(key).is_object() && value.is_object()) {
+      list_changed_settings(stored.at(key), value, prefix + key + ".", list);
+    } else if (stored.at(key) != value) {
+      note(key);
+    }
+  }
+  for (const auto& [key, value] : stored.items()) {
+    if (!expected.contains(key)) note(key);
+  }
+}
+
 // What resume needs besides the tensors.
 struct LoopState {
   int epochs_done = 0;
@@ -174,19 +195,9 @@ Status Trainer::restore(const ir::Graph& model) {
     state = json::parse(checkpoint.state_json);
     const json expected = json::parse(options_.fingerprint_json);
     const json& stored = state.at("fingerprint");
-    std::vector<std::string> changed;
-    for (const auto& [key, value] : expected.items()) {
-      if (!stored.contains(key) || stored.at(key) != value) changed.push_back(key);
-    }
-    for (const auto& [key, value] : stored.items()) {
-      if (!expected.contains(key)) changed.push_back(key);
-    }
-    if (!changed.empty()) {
-      std::string list;
-      for (const std::string& key : changed) {
-        list += str_cat(list.empty() ? "" : "; ", key, ": was ", stored.contains(key) ? stored.at(key).dump() : "unset",
-                        ", now ", expected.contains(key) ? expected.at(key).dump() : "unset");
-      }
+    std::string list;
+    list_changed_settings(stored, expected, "", list);
+    if (!list.empty()) {
       return invalid_argument("checkpoint '", options_.checkpoint_path,
                               "' belongs to a run with other settings (", list, "); resume with the same settings");
     }

@@ -1,0 +1,114 @@
+// gramlite prune end to end: bad flags and files give one clear error and no output; a prune
+// killed by SIGKILL and resumed writes exactly the uninterrupted run's file; `info` shows the
+// sparsity per layer and in total.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_test_util.h"
+
+namespace gramlite {
+namespace {
+
+std::string read_bytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class PruneCliTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    if (run_gramlite("prune --help").output.find("not in this build") != std::string::npos) GTEST_SKIP();
+    data_ = path("data");
+    CommandResult r = run_gramlite("synth tiles --out " + data_ + " --task gram2 --per-class 24 --size 32 --seed 3 --threads 2");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    dense_ = path("dense.gramlite");
+    r = run_gramlite("train --arch mobilenet_v1 --alpha 0.25 --input-size 32 --batch 8 --threads 1 --epochs 1 --data " +
+                     data_ + " -o " + dense_);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  std::string common() const { return "prune " + dense_ + " --data " + data_ + " --batch 8 --threads 1 --seed 5 "; }
+  std::string data_;
+  std::string dense_;
+};
+
+TEST_F(PruneCliTest, BadFlagsAndFilesGiveOneClearErrorAndNoOutput) {
+  const std::string out = path("p.gramlite");
+  for (const char* args : {"--sparsity 1.5", "--schedule cubic", "--allocation fair", "--epochs 0", "--frequency 0",
+                           "--sparsity 0.5 --distill-weight 2"}) {
+    const CommandResult r = run_gramlite(common() + "-o " + out + " " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_EQ(r.output.rfind("gramlite: error: ", 0), 0u) << args << "\n" << r.output;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+  std::ofstream(path("corrupt.gramlite")) << "GRLM but not really a model";
+  const std::tuple<std::string, std::string, int> failures[] = {
+      {common() + "-o " + out, "--sparsity", 2},
+      {common() + "--sparsity 0.5 --block 3y4 -o " + out, "--block", 2},
+      {common() + "--sparsity 0.5 --skip nope -o " + out, "'nope'", 2},
+      {common() + "--sparsity 0.5 --end-step 100000 -o " + out, "ends at step 100000", 2},
+      {common() + "--sparsity 0.5 --initial-sparsity 0.7 -o " + out, "initial sparsity", 2},
+      {"prune " + path("missing.gramlite") + " --data " + data_ + " --sparsity 0.5 -o " + out, "missing.gramlite", 3},
+      {"prune " + path("corrupt.gramlite") + " --data " + data_ + " --sparsity 0.5 -o " + out, "corrupt.gramlite", 4},
+  };
+  for (const auto& [args, words, code] : failures) {
+    const CommandResult r = run_gramlite(args);
+    EXPECT_EQ(r.exit_code, code) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(words), std::string::npos) << args << "\n" << r.output;
+    // One error line (after the setup lines, for errors found once the data is read), the last.
+    const size_t error = r.output.find("gramlite: error: ");
+    ASSERT_NE(error, std::string::npos) << args << "\n" << r.output;
+    EXPECT_TRUE(error == 0 || r.output[error - 1] == '\n') << r.output;
+    EXPECT_EQ(r.output.find('\n', error), r.output.size() - 1) << r.output;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+}
+
+TEST_F(PruneCliTest, ResumeAfterKillReproducesTheUninterruptedRunAndInfoShowsTheSparsity) {
+  const std::string flags = "--sparsity 0.8 --epochs 4 --frequency 2 ";
+  CommandResult r = run_gramlite(common() + flags + "-o " + path("whole.gramlite"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("pruning polynomial to 80"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sparsity 80.0"), std::string::npos) << r.output;
+
+  fs::create_directories(path("killed"));
+  const pid_t pid = spawn_gramlite(path("killed"), {"prune", dense_, "--data", data_, "--batch", "8", "--threads", "1",
+                                                    "--seed", "5", "--sparsity", "0.8", "--epochs", "4", "--frequency", "2",
+                                                    "-o", "run.gramlite"});
+  ASSERT_GT(pid, 0);
+  const std::string log = path("killed/run.train.csv");
+  for (int i = 0; i < 60000; ++i) {
+    const std::string text = read_bytes(log);
+    if (std::count(text.begin(), text.end(), '\n') >= 2) break;
+    ::usleep(1000);
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run finished before it could be killed";
+  r = run_gramlite(common() + flags + "-o " + path("killed/run.gramlite") + " --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resume  from"), std::string::npos) << r.output;
+  EXPECT_EQ(read_bytes(path("killed/run.gramlite")), read_bytes(path("whole.gramlite")));
+  r = run_gramlite(common() + "--sparsity 0.5 --epochs 4 --frequency 2 -o " + path("killed/run.gramlite") + " --resume");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("pruning.final_sparsity: was 0.8, now 0.5"), std::string::npos) << r.output;
+
+  r = run_gramlite("info " + path("whole.gramlite") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json info = nlohmann::json::parse(r.output);
+  EXPECT_GT(info.at("weight_sparsity").get<double>(), 0.7);
+  int sparse_layers = 0;
+  for (const auto& layer : info.at("layers")) {
+    if (layer.at("zero_weights").get<int64_t>() > 0) ++sparse_layers;
+  }
+  EXPECT_EQ(sparse_layers, 14);
+}
+
+}  // namespace
+}  // namespace gramlite
