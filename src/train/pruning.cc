@@ -7,7 +7,7 @@
 #include <c10/core/GradMode.h>
 #include <nlohmann/json.hpp>
 
-#include "train/fake_quant_hooks.h"
+#include "train/training_hooks.h"
 #include "train/torch_graph_internal.h"
 
 namespace gramlite::train {

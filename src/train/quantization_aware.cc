@@ -8,7 +8,7 @@
 
 #include "gramlite/ir/passes.h"
 #include "train/fake_quant.h"
-#include "train/fake_quant_hooks.h"
+#include "train/training_hooks.h"
 #include "train/torch_graph_internal.h"
 
 namespace gramlite::train {

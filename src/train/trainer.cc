@@ -14,7 +14,7 @@
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/passes.h"
 #include "train/checkpoint.h"
-#include "train/fake_quant_hooks.h"
+#include "train/training_hooks.h"
 #include "train/optimizer.h"
 #include "train/torch_graph_internal.h"
 #include "gramlite/zoo/classifier_head.h"
@@ -60,20 +60,6 @@ Status validate_options(const TrainerOptions& o, bool has_validation, int64_t cl
     }
   }
   return Status::Ok();
-}
-
-// The graph trained: the model without a final Softmax, so the loss sees logits (log-softmax
-// inside cross-entropy is the numerically stable form). Tensor names are the model's, so trained
-// values write back into the full model by name.
-Result<ir::Graph> logits_graph(const ir::Graph& model) {
-  ir::Graph graph = model;
-  const std::vector<int> producers = graph.producers();
-  const int last = producers[static_cast<size_t>(graph.outputs[0])];
-  if (last >= 0 && graph.nodes[static_cast<size_t>(last)].kind == ir::OpKind::kSoftmax) {
-    graph.outputs[0] = graph.nodes[static_cast<size_t>(last)].inputs[0];
-    GRAMLITE_RETURN_IF_ERROR(ir::remove_dead_nodes(graph).status());
-  }
-  return graph;
 }
 
 json nullable(double v) { return std::isfinite(v) ? json(v) : json(); }
@@ -520,6 +506,18 @@ Result<TrainSummary> Trainer::run(const ir::Graph& model, data::DataLoader& trai
 }
 
 }  // namespace
+
+// log-softmax inside cross-entropy is the numerically stable form: the loss wants logits.
+Result<ir::Graph> logits_graph(const ir::Graph& model) {
+  ir::Graph graph = model;
+  const std::vector<int> producers = graph.producers();
+  const int last = producers[static_cast<size_t>(graph.outputs[0])];
+  if (last >= 0 && graph.nodes[static_cast<size_t>(last)].kind == ir::OpKind::kSoftmax) {
+    graph.outputs[0] = graph.nodes[static_cast<size_t>(last)].inputs[0];
+    GRAMLITE_RETURN_IF_ERROR(ir::remove_dead_nodes(graph).status());
+  }
+  return graph;
+}
 
 Result<TrainSummary> train_classifier(const ir::Graph& model, data::DataLoader& train_loader,
                                       data::DataLoader* val_loader, const TrainerOptions& options,

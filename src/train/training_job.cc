@@ -14,7 +14,7 @@
 #include "gramlite/data/dataset/class_weights.h"
 #include "gramlite/data/dataset/data_loader.h"
 #include "gramlite/train/dataset_split.h"
-#include "train/fake_quant_hooks.h"
+#include "train/training_hooks.h"
 #include "train/output_lock.h"
 #include "gramlite/train/threads.h"
 

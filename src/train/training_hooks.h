@@ -62,6 +62,10 @@ class TrainingHooks {
   virtual void annotate(ir::Graph& /*model*/) const {}
 };
 
+// The graph trained: the model without a final Softmax, so the loss sees logits. Tensor names are
+// the model's, so trained values write back into the full model by name.
+Result<ir::Graph> logits_graph(const ir::Graph& model);
+
 // train_classifier (trainer.h) and run_training_job (training_job.h) with hooks; `hooks` may be null.
 Result<TrainSummary> train_classifier(const ir::Graph& model, data::DataLoader& train_loader,
                                       data::DataLoader* val_loader, const TrainerOptions& options,

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The pruning benchmark table of README.md: MobileNet v1 fine-tuned on the synthetic gram2 and
+# morphology4 tasks (96 px), then pruned during fine-tuning in several ways (gramlite prune), with
+# test accuracy and macro F1, zeros in the pruned weights, file size raw and gzip'd, and latency at
+# one thread on the runtime's default backends (sparse kernels where they pay), fp32 and int8.
+#
+#   bench/pruning_table.sh OUT_DIR [STAGE]   STAGE: data, dense, prune, int8, measure, latency
+#                                            (run it on a quiet machine), table, all
+#
+# The test split holds 40 % of the tiles (1,200 images per task: one image is 0.08 points), so the
+# small accuracy differences the table is about are not one or two images.
+# Variants (all from the same dense model, PRUNE_EPOCHS epochs at lr 5e-4, seed 1):
+#   dense        the trained model                 dense_ft   + the same fine-tuning, not pruned
+#   poly50       polynomial 0 -> 50 %               poly90     polynomial 0 -> 90 %
+#   const90      constant 90 % from step 0 (the study's TF-MOT ConstantSparsity)
+#   poly90_kd    poly90 with the dense model as teacher (--distill)
+#   poly90_1x4   poly90 in 1x4 blocks (the int8 block-sparse kernels' unit)
+#   *.int8       full-integer int8 of dense, poly90 and poly90_1x4 (300 calibration images)
+# Every step is skipped when its output exists, so an interrupted run continues where it stopped.
+# Environment: GRAMLITE (default build/gramlite), THREADS (default nproc), EPOCHS (dense training,
+# default 8), PRUNE_EPOCHS (default 8), RUNS (latency runs, default 30), TASKS.
+set -euo pipefail
+G=${GRAMLITE:-build/gramlite}
+out=${1:?usage: bench/pruning_table.sh OUT_DIR [data|dense|prune|int8|measure|latency|table|all]}
+stage=${2:-all}
+threads=${THREADS:-$(nproc 2>/dev/null || echo 2)}
+tasks=${TASKS:-gram2 morphology4}
+arch=mobilenet_v1
+prune_epochs=${PRUNE_EPOCHS:-8}
+float_variants="dense dense_ft poly50 poly90 const90 poly90_kd poly90_1x4"
+int8_variants="dense.int8 poly90.int8 poly90_1x4.int8"
+mkdir -p "$out"
+
+say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+want() { [[ $stage == all || $stage == "$1" ]]; }
+per_class() { case $1 in gram2) echo 1500 ;; morphology4) echo 750 ;; esac; }
+make_once() {
+  local target=$1
+  shift
+  if [[ -e $target ]]; then return 0; fi
+  say "$target"
+  "$@"
+}
+
+for task in $tasks; do
+  data=$out/$task.tiles
+  m=$out/$task.$arch
+  if want data; then
+    make_once "$data" "$G" synth tiles --out "$data" --task "$task" --per-class "$(per_class "$task")" \
+      --split 0.5 0.1 0.4 --size 96 --seed 1 --threads "$threads"
+  fi
+  if want dense; then
+    make_once "$m.dense.gramlite" "$G" train --arch "$arch" --pretrained none --data "$data" --input-size 96 \
+      --epochs "${EPOCHS:-8}" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
+      -o "$m.dense.gramlite"
+  fi
+  if want prune; then
+    common=(--data "$data" --epochs "$prune_epochs" --batch 32 --lr 0.0005 --seed 1 --threads "$threads" --workers "$threads")
+    make_once "$m.dense_ft.gramlite" "$G" train --model "$m.dense.gramlite" --data "$data" --epochs "$prune_epochs" \
+      --batch 32 --lr 0.0005 --seed 1 --threads "$threads" --workers "$threads" -o "$m.dense_ft.gramlite"
+    make_once "$m.poly50.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.5 -o "$m.poly50.gramlite"
+    make_once "$m.poly90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 -o "$m.poly90.gramlite"
+    make_once "$m.const90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --schedule constant \
+      -o "$m.const90.gramlite"
+    make_once "$m.poly90_kd.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --distill \
+      -o "$m.poly90_kd.gramlite"
+    make_once "$m.poly90_1x4.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --block 1x4 \
+      -o "$m.poly90_1x4.gramlite"
+  fi
+  if want int8; then
+    for v in dense poly90 poly90_1x4; do
+      [[ -e $m.$v.gramlite ]] || continue
+      make_once "$m.$v.int8.gramlite" "$G" quantize "$m.$v.gramlite" --mode int8 --calib "$data" --calib-count 300 \
+        --threads "$threads" -o "$m.$v.int8.gramlite"
+    done
+  fi
+  if want measure; then
+    for v in $float_variants $int8_variants; do
+      f=$m.$v.gramlite
+      [[ -e $f ]] || continue
+      make_once "$m.$v.eval.json" sh -c "'$G' evaluate '$f' --data '$data' --split test --threads $threads --json \
+        > '$m.$v.eval.json.tmp' && mv '$m.$v.eval.json.tmp' '$m.$v.eval.json'"
+      make_once "$m.$v.info.json" sh -c "'$G' info '$f' --json > '$m.$v.info.json.tmp' && mv '$m.$v.info.json.tmp' '$m.$v.info.json'"
+    done
+  fi
+  if want latency; then
+    for v in $float_variants $int8_variants; do
+      f=$m.$v.gramlite
+      [[ -e $f ]] || continue
+      make_once "$m.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} --json \
+        > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
+    done
+  fi
+done
+
+if want table; then
+  printf '| task | variant | test accuracy | vs dense (points) | macro F1 | zeros in conv/linear weights | file bytes | dense fp32 / file | gzip -9 bytes | latency ms (1 thread) | dense / latency |\n'
+  printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+  for task in $tasks; do
+    m=$out/$task.$arch
+    [[ -e $m.dense.gramlite ]] || continue
+    for v in $float_variants $int8_variants; do
+      f=$m.$v.gramlite
+      [[ -e $f && -e $m.$v.eval.json ]] || continue
+      gz=$(gzip -9 -n -c "$f" | wc -c)
+      /usr/bin/python3 - "$task" "$v" "$m" "$(stat -c %s "$f")" "$(stat -c %s "$m.dense.gramlite")" "$gz" <<'PY'
+import json, sys
+task, variant, m, size, dense_size, gz = sys.argv[1:]
+def load(v, kind):
+    try:
+        return json.load(open(f"{m}.{v}.{kind}.json"))
+    except FileNotFoundError:
+        return None
+e, dense = load(variant, "eval"), load("dense", "eval")
+info = load(variant, "info")
+bench = load(variant, "bench")
+dense_twin = "dense.int8" if variant.endswith(".int8") else "dense"
+dense_bench = load(dense_twin, "bench")
+latency = f"{bench['median_ms']:.2f}" if bench else "-"
+speedup = f"{dense_bench['median_ms'] / bench['median_ms']:.2f}x" if bench and dense_bench else "-"
+zeros = f"{100 * info['weight_sparsity']:.1f} %" if info else "-"
+print(f"| {task} | {variant} | {e['accuracy']:.4f} | {100 * (e['accuracy'] - dense['accuracy']):+.2f} | "
+      f"{e['macro_f1']:.4f} | {zeros} | {int(size):,} | {int(dense_size) / int(size):.2f}x | {int(gz):,} | "
+      f"{latency} | {speedup} |")
+PY
+    done
+  done
+fi
