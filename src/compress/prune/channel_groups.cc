@@ -125,20 +125,29 @@ Status GroupFinder::link_node(size_t n) {
     return Status::Ok();
   }
   const int output = activation(node.outputs[0]);
+  std::string blocked;  // why nothing flows through this node
   if (mapping.rule == ir::ChannelRule::kOpaque) {
-    mark_node(node, output, str_cat("passes through ", what, ", opaque to channels"));
-    return Status::Ok();
-  }
-  if (node.kind == ir::OpKind::kPad) {
+    blocked = str_cat("passes through ", what, ", opaque to channels");
+  } else if (node.kind == ir::OpKind::kPad) {
     const auto& pads = node.attr<ir::PadAttrs>().pads;
     if (pads.size() == 2 * out.size() && (pads[1] != 0 || pads[1 + out.size()] != 0)) {
-      mark_node(node, output, str_cat("passes through ", what, ", which pads the channel dim"));
-      return Status::Ok();
+      blocked = str_cat("passes through ", what, ", which pads the channel dim");
     }
+  } else if (node.kind == ir::OpKind::kConv2d && node.attr<ir::Conv2dAttrs>().groups > 1 &&
+             !ir::is_depthwise_convolution(graph_, node)) {
+    blocked = str_cat("passes through ", what, ", a grouped convolution");
   }
-  if (node.kind == ir::OpKind::kConv2d && node.attr<ir::Conv2dAttrs>().groups > 1 &&
-      !ir::is_depthwise_convolution(graph_, node)) {
-    mark_node(node, output, str_cat("passes through ", what, ", a grouped convolution"));
+  if (!blocked.empty()) {
+    mark_node(node, output, blocked);
+    // Its per-output parameters still belong with its output (the group's name, its costs).
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const TensorId id = node.inputs[i];
+      if (mapping.inputs[i].link != ir::ChannelLink::kPerOutput || !graph_.tensor(id).is_constant() ||
+          shape(id).empty() || shape(id)[0] != out[1]) {
+        continue;
+      }
+      unite_spaces(space(id, 0, ChannelMemberRole::kOutputParameter, node_index, static_cast<int>(i)), output);
+    }
     return Status::Ok();
   }
   for (size_t i = 0; i < node.inputs.size(); ++i) {
@@ -183,7 +192,8 @@ Status GroupFinder::link_node(size_t n) {
         const TensorId weight = node.inputs[1];
         const ir::Shape& w = shape(weight);
         if (!constant && w.size() >= 2 && w[1] == in[i][1]) {
-          unite_spaces(activation(id), space(weight, 1, ChannelMemberRole::kInputParameter, node_index, 1));
+          const int input = activation(id);
+          unite_spaces(input, space(weight, 1, ChannelMemberRole::kInputParameter, node_index, 1));
         } else {
           mark_node(node, output, str_cat(what, ": the weight does not read input ", i, "'s channels one by one"));
         }
@@ -285,6 +295,9 @@ std::vector<ChannelGroup> GroupFinder::groups() {
         break;
       }
     }
+    for (const ChannelMember& m : g.members) {
+      if (g.name.empty() && m.role == ChannelMemberRole::kActivation) g.name = m.name;
+    }
     if (g.name.empty()) g.name = g.members.front().name;
   }
   return groups;
@@ -319,8 +332,8 @@ const char* channel_member_role_name(ChannelMemberRole role) {
 }
 
 Result<ChannelGroups> find_channel_groups(const ir::Graph& graph) {
+  GRAMLITE_RETURN_IF_ERROR(check_float32(graph));  // reads only tensor fields: safe before validation
   GRAMLITE_RETURN_IF_ERROR(ir::validate(graph).with_context("structured channel pruning"));
-  GRAMLITE_RETURN_IF_ERROR(check_float32(graph));
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::Shape> shapes, ir::infer_shapes_for_batch(graph, 1));
   GroupFinder finder(graph, std::move(shapes));
   GRAMLITE_RETURN_IF_ERROR(finder.link_all());
