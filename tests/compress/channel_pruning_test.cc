@@ -97,6 +97,15 @@ ir::Graph flatten_graph() {
                           {flat, b.constant("fc.weight", {3, 32}, -0.5f, 0.5f), b.constant("fc.bias", {3}, -0.1f, 0.1f)})});
 }
 
+// a (8) -> add a constant [1, 8, 1, 1] shift -> relu -> c (4): output.
+ir::Graph constant_add_graph() {
+  GraphBuilder b;
+  const ir::TensorId x = b.input("input", {ir::kDynamicDim, 3, 6, 6});
+  const ir::TensorId shifted =
+      b.node("add", ir::OpKind::kAdd, {conv(b, "a", x, 8, 3, conv3x3()), b.constant("shift", {1, 8, 1, 1}, -0.5f, 0.5f)});
+  return b.finish({conv(b, "c", b.node("relu", ir::OpKind::kRelu, {shifted}), 4, 8, conv1x1())});
+}
+
 std::set<std::string> member_names(const ChannelGroup& group) {
   std::set<std::string> names;
   for (const ChannelMember& m : group.members) names.insert(m.name + ":" + std::to_string(m.dim));
@@ -235,6 +244,32 @@ TEST(ChannelGroups, FlattenMapsAChannelToItsFeatures) {
   EXPECT_EQ(a->macs_per_channel, 27 * 4 + 3 * 4);
 }
 
+TEST(ChannelGroups, ConstantsReadChannelByChannelAreMembers) {
+  const ir::Graph graph = constant_add_graph();
+  const ChannelGroups groups = groups_of(graph);
+  const ChannelGroup* a = testing::group_named(groups, "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->prunable);
+  EXPECT_EQ(member_names(*a), (std::set<std::string>{"a.weight:0", "a.bias:0", "a:out:1", "shift:1", "add:out:1",
+                                                     "relu:out:1", "c.weight:1"}));
+  EXPECT_EQ(member(*a, "shift", 1)->role, ChannelMemberRole::kConstant);
+  const std::string table = channel_groups_table(groups);
+  EXPECT_NE(table.find("no: touches graph input 'input'"), std::string::npos) << table;
+}
+
+TEST(ChannelGroups, PaddingTheChannelDimBlocksPruning) {
+  GraphBuilder b;
+  const ir::TensorId x = b.input("input", {ir::kDynamicDim, 3, 4, 4});
+  const ir::TensorId padded =
+      b.node("pad", ir::OpKind::kPad, {conv(b, "a", x, 8, 3, conv1x1())}, ir::PadAttrs{{0, 2, 0, 0, 0, 0, 0, 0}, 0.0f});
+  const ir::Graph graph = b.finish({conv(b, "c", padded, 4, 10, conv1x1())});
+  const ChannelGroups groups = groups_of(graph);
+  const ChannelGroup* a = testing::group_named(groups, "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->prunable);
+  EXPECT_NE(a->reason.find("pads the channel dim"), std::string::npos) << a->reason;
+}
+
 TEST(ChannelGroups, OpaqueNodesBlockPruning) {
   GraphBuilder b;
   const ir::TensorId x = b.input("input", {ir::kDynamicDim, 3, 4, 4});
@@ -266,7 +301,7 @@ TEST(ChannelGroups, GroupedConvolutionBlocksPruning) {
 
 TEST(ChannelGroups, EveryActivationChannelIsInExactlyOneGroup) {
   for (const ir::Graph& graph : {residual_graph(), concat_graph(), depthwise_graph(2), squeeze_excitation_graph(),
-                                 flatten_graph(), testing::small_classifier()}) {
+                                 flatten_graph(), constant_add_graph(), testing::small_classifier()}) {
     const ChannelGroups groups = groups_of(graph);
     EXPECT_TRUE(check_channel_groups(graph, groups).ok());
     for (size_t t = 0; t < graph.tensors.size(); ++t) {
@@ -504,7 +539,7 @@ TEST(ChannelCut, EveryCouplingKindCutsToAnEquivalentGraph) {
   const Case cases[] = {{"residual", residual_graph()},      {"concat", concat_graph()},
                         {"depthwise", depthwise_graph()},    {"depthwise x2", depthwise_graph(2)},
                         {"squeeze-excitation", squeeze_excitation_graph()}, {"flatten", flatten_graph()},
-                        {"small classifier", testing::small_classifier()}};
+                        {"constant add", constant_add_graph()},   {"small classifier", testing::small_classifier()}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const ChannelGroups groups = groups_of(c.graph);

@@ -99,10 +99,16 @@ TEST_P(ChannelPruningZoo, HalfTheMacsCutToAnEquivalentValidGraph) {
   testing::expect_equivalent(graph, *groups, *plan, 1e-4);
 }
 
+// Built twice: the MobileNets with the fast tests, ResNet50 and Inception v3 (15-20 s each on the
+// reference kernels here) with the slow ones.
+#if GRAMLITE_CHANNEL_PRUNING_BIG_MODELS
+INSTANTIATE_TEST_SUITE_P(Zoo, ChannelPruningZoo,
+                         ::testing::Values(ZooCase{"resnet50", 64}, ZooCase{"inception_v3", 96}),
+                         [](const ::testing::TestParamInfo<ZooCase>& param) { return std::string(param.param.arch); });
+#else
 INSTANTIATE_TEST_SUITE_P(Zoo, ChannelPruningZoo,
                          ::testing::Values(ZooCase{"mobilenet_v1", 64}, ZooCase{"mobilenet_v2", 64},
-                                           ZooCase{"mobilenet_v3_small", 64}, ZooCase{"resnet50", 64},
-                                           ZooCase{"inception_v3", 96}),
+                                           ZooCase{"mobilenet_v3_small", 64}),
                          [](const ::testing::TestParamInfo<ZooCase>& param) { return std::string(param.param.arch); });
 
 // The other criteria and targets give valid graphs too (no inference: the cut checks itself).
@@ -154,6 +160,7 @@ TEST(ChannelPruningZooCriteria, IterativeStepsReachTheFinalTarget) {
     graph = std::move(pruned->graph);
   }
 }
+#endif  // GRAMLITE_CHANNEL_PRUNING_BIG_MODELS
 
 }  // namespace
 }  // namespace gramlite::compress

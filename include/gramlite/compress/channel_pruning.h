@@ -94,6 +94,10 @@ struct ChannelGroups {
 // that is not float32 (kUnsupported: "prune before quantizing").
 Result<ChannelGroups> find_channel_groups(const ir::Graph& graph);
 
+// The groups as an aligned text table, one line per group: name, channels, members, MACs and
+// parameters per channel, and "prunable" or why not (what `gramlite prune` can print to explain a plan).
+std::string channel_groups_table(const ChannelGroups& groups);
+
 // Checks that `groups` still describe `graph` (the "check" of check-then-prune): every member's
 // tensor exists with its name, its dim has `size` entries, its indices are in range, and no index
 // of a space belongs to two group channels. apply_channel_pruning runs it; callers that keep groups

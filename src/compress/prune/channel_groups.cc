@@ -4,8 +4,10 @@
 // a whole; components touching the same spaces the same number of times are parallel channels of
 // one group (the 64 output channels of a convolution and everything they reach).
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -351,6 +353,22 @@ Result<ChannelGroups> find_channel_groups(const ir::Graph& graph) {
     removed[g] = 0;
   }
   return result;
+}
+
+std::string channel_groups_table(const ChannelGroups& groups) {
+  size_t width = 5;
+  for (const ChannelGroup& g : groups.groups) width = std::max(width, g.name.size());
+  std::ostringstream out;
+  out << "group" << std::string(width - 5, ' ') << "  channels  members  MACs/channel  params/channel  prunable\n";
+  char numbers[96];
+  for (const ChannelGroup& g : groups.groups) {
+    std::snprintf(numbers, sizeof numbers, "  %8lld  %7zu  %12lld  %14lld  ", static_cast<long long>(g.channels),
+                  g.members.size(), static_cast<long long>(g.macs_per_channel),
+                  static_cast<long long>(g.parameters_per_channel));
+    out << g.name << std::string(width - g.name.size(), ' ') << numbers << (g.prunable ? "yes" : "no: " + g.reason)
+        << "\n";
+  }
+  return out.str();
 }
 
 Status check_channel_groups(const ir::Graph& graph, const ChannelGroups& groups) {
