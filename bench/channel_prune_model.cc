@@ -7,6 +7,7 @@
 //
 // Random (seeded) zoo weights with random batch-norm scales: speed does not depend on the values,
 // and the criteria need some spread to rank channels. 1000 classes, as the ImageNet models.
+// PRINT_GROUPS=1 in the environment also prints every dependency group (channel_groups_table).
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -53,6 +54,12 @@ int main(int argc, char** argv) {
   if (!graph.ok()) return fail(graph.status());
   randomize_batch_norm_scales(graph.value());
 
+  Result<compress::ChannelGroups> groups = compress::find_channel_groups(*graph);
+  if (!groups.ok()) return fail(groups.status());
+  size_t prunable = 0;
+  for (const compress::ChannelGroup& g : groups->groups) prunable += g.prunable ? 1 : 0;
+  if (std::getenv("PRINT_GROUPS") != nullptr) std::printf("%s", compress::channel_groups_table(*groups).c_str());
+
   Result<compress::ChannelImportance> importance = compress::channel_importance(argc > 6 ? argv[6] : "l1");
   if (!importance.ok()) return fail(importance.status());
   compress::ChannelPruningOptions options;
@@ -63,7 +70,8 @@ int main(int argc, char** argv) {
 
   if (Status s = format::save_model(*graph, argv[4]); !s.ok()) return fail(s);
   if (Status s = format::save_model(pruned->graph, argv[5]); !s.ok()) return fail(s);
-  std::printf("%s %dpx, ratio %s of %s:\n%s", argv[1], build.input_size, argv[3],
+  std::printf("%s %dpx: %zu channel groups, %zu prunable; ratio %s of %s:\n%s", argv[1], build.input_size,
+              groups->groups.size(), prunable, argv[3],
               options.target == compress::PruningTarget::kMacs ? "MACs" : "parameters",
               compress::channel_pruning_table(pruned->report).c_str());
   return 0;
