@@ -11,6 +11,7 @@
 #include "gramlite/base/temp_paths.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/train/pruning.h"
+#include "gramlite/train/structured_pruning.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "cli/training_console.h"
@@ -37,12 +38,33 @@ struct PruneFlags {
   bool distill = false;
   double distill_temperature = 4.0;
   double distill_weight = 0.5;
+  double structured = -1.0;
+  std::string criterion = "l1";
+  int steps = 1;
+  std::string target = "macs";
+  int64_t round_to = 8;
+  int taylor_batches = 16;
 };
+
+// The teacher for --distill: the model being pruned, as it is.
+Status add_teacher(const PruneFlags& f, train::TrainingJobOptions& job) {
+  if (!f.distill) return Status::Ok();
+  GRAMLITE_ASSIGN_OR_RETURN(ir::Graph teacher, format::load_model(f.train.model));
+  job.teacher = std::make_shared<const ir::Graph>(std::move(teacher));
+  job.teacher_description = f.train.model;
+  job.distill_temperature = f.distill_temperature;
+  job.distill_weight = f.distill_weight;
+  return Status::Ok();
+}
 
 Result<train::UnstructuredPruningOptions> pruning_options(const PruneFlags& f) {
   train::UnstructuredPruningOptions o;
   GRAMLITE_ASSIGN_OR_RETURN(o.job, training_job_options(f.train));
-  if (f.sparsity < 0.0) return invalid_argument("--sparsity S (the fraction of weights to remove) is required");
+  if (f.sparsity < 0.0) {
+    return invalid_argument("give --sparsity S (unstructured: the fraction of weights to zero) or --structured R "
+                            "(the fraction of MACs to remove as whole channels)");
+  }
+  if (f.train.epochs < 1) return invalid_argument("unstructured pruning needs at least 1 epoch of fine-tuning");
   const auto kind = compress::parse_pruning_schedule(f.schedule);
   if (!kind) return invalid_argument("--schedule must be polynomial or constant, got '", f.schedule, "'");
   o.schedule.kind = *kind;
@@ -62,14 +84,60 @@ Result<train::UnstructuredPruningOptions> pruning_options(const PruneFlags& f) {
   o.prunable.include_depthwise = f.include_depthwise;
   o.prunable.skip = f.skip;
   o.probe_images = f.probe_images;
-  if (f.distill) {
-    GRAMLITE_ASSIGN_OR_RETURN(ir::Graph teacher, format::load_model(f.train.model));
-    o.job.teacher = std::make_shared<const ir::Graph>(std::move(teacher));
-    o.job.teacher_description = f.train.model;
-    o.job.distill_temperature = f.distill_temperature;
-    o.job.distill_weight = f.distill_weight;
-  }
+  GRAMLITE_RETURN_IF_ERROR(add_teacher(f, o.job));
   return o;
+}
+
+Result<train::StructuredPruningOptions> structured_options(const PruneFlags& f) {
+  train::StructuredPruningOptions o;
+  GRAMLITE_ASSIGN_OR_RETURN(o.job, training_job_options(f.train));
+  o.ratio = f.structured;
+  o.criterion = f.criterion;
+  o.steps = f.steps;
+  if (f.target != "macs" && f.target != "parameters") {
+    return invalid_argument("--target must be macs or parameters, got '", f.target, "'");
+  }
+  o.target = f.target == "macs" ? compress::PruningTarget::kMacs : compress::PruningTarget::kParameters;
+  o.round_to = f.round_to;
+  o.taylor_batches = f.taylor_batches;
+  GRAMLITE_RETURN_IF_ERROR(add_teacher(f, o.job));
+  return o;
+}
+
+int prune_channels(const PruneFlags& flags) {
+  auto options = structured_options(flags);
+  if (!options.ok()) return report_error(options.status());
+  on_interrupt(remove_registered_temp_paths);
+  on_interrupt([] {
+    std::cerr << "\ngramlite: finished steps and the running step's last epoch are kept; add --resume to the "
+                 "same command to continue" << std::endl;
+  });
+  auto setup = std::make_shared<train::TrainingJobSetup>();
+  auto progress = std::make_shared<std::unique_ptr<Progress>>();
+  TrainFlags step_flags = flags.train;
+  train::TrainingJobCallbacks callbacks = console_callbacks(step_flags, setup, progress);
+  options->on_cut = [](int step, int steps, const compress::ChannelPruningReport& report) {
+    std::cout << "cut     step " << step << "/" << steps << "\n" << compress::channel_pruning_table(report) << std::flush;
+  };
+  options->on_finetune = [&step_flags](int step, int steps, int epochs) {
+    step_flags.epochs = epochs;
+    std::cout << "tune    step " << step << "/" << steps << ": " << epochs << " epoch" << (epochs == 1 ? "" : "s")
+              << std::endl;
+  };
+  auto result = train::run_structured_pruning(*options, callbacks);
+  if (!result.ok()) {
+    if (*progress) (*progress)->finish();
+    return report_error(result.status());
+  }
+  const auto fraction = [](int64_t after, int64_t before) {
+    return before > 0 ? 100.0 * (1.0 - static_cast<double>(after) / static_cast<double>(before)) : 0.0;
+  };
+  std::cout << std::fixed << std::setprecision(1) << "result  MACs " << with_thousands(result->macs_before) << " -> "
+            << with_thousands(result->macs_after) << " (-" << fraction(result->macs_after, result->macs_before)
+            << " %), parameters " << with_thousands(result->parameters_before) << " -> "
+            << with_thousands(result->parameters_after) << " (-"
+            << fraction(result->parameters_after, result->parameters_before) << " %) -> " << flags.train.output << "\n";
+  return 0;
 }
 
 void print_layers(const train::UnstructuredPruningResult& r, bool probed) {
@@ -88,6 +156,11 @@ void print_layers(const train::UnstructuredPruningResult& r, bool probed) {
 }
 
 int prune_model(const PruneFlags& flags) {
+  if (flags.structured >= 0.0 && flags.sparsity >= 0.0) {
+    return report_error(invalid_argument("--sparsity (unstructured) and --structured (channels) are two kinds of "
+                                         "pruning; give one"));
+  }
+  if (flags.structured >= 0.0) return prune_channels(flags);
   auto options = pruning_options(flags);
   if (!options.ok()) return report_error(options.status());
   on_interrupt(remove_registered_temp_paths);
@@ -178,11 +251,26 @@ void add_prune_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--skip", flags->skip, "Layers (node or weight names) to leave dense, comma separated")->delimiter(',');
   cmd->add_option("--probe-images", flags->probe_images, "Sensitivity allocation: validation images per probe")
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--structured", flags->structured,
+                  "Structured: remove this fraction of the MACs (or --target parameters) as whole channels, e.g. 0.5")
+      ->check(CLI::Range(0.0, 0.99));
+  cmd->add_option("--criterion", flags->criterion, "Structured: channel importance l1, l2 (filter norm), bn (batch-norm "
+                                                   "scale) or taylor (first-order, from training batches)")
+      ->check(CLI::IsMember({"l1", "l2", "bn", "taylor"}));
+  cmd->add_option("--steps", flags->steps, "Structured: cut in this many steps, fine-tuning between them (1: one-shot)")
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--target", flags->target, "Structured: what --structured removes a fraction of: macs or parameters")
+      ->check(CLI::IsMember({"macs", "parameters"}));
+  cmd->add_option("--round-to", flags->round_to, "Structured: kept channel counts are multiples of this (1: any)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1024}));
+  cmd->add_option("--taylor-batches", flags->taylor_batches, "Structured, taylor: training batches the scores sum over")
+      ->check(CLI::Range(1, 100000));
   cmd->add_flag("--distill", flags->distill, "The unpruned model teaches the pruned one (knowledge distillation)");
   cmd->add_option("--distill-temperature", flags->distill_temperature, "Distillation temperature")->check(positive_number());
   cmd->add_option("--distill-weight", flags->distill_weight, "Weight of the teacher's loss, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--epochs", t.epochs, "Fine-tuning epochs")->check(CLI::Range(1, 100000));
+  cmd->add_option("--epochs", t.epochs, "Fine-tuning epochs (structured: in all, shared among the steps; 0: cut only)")
+      ->check(CLI::Range(0, 100000));
   cmd->add_option("--batch", t.batch, "Images per training batch")->check(CLI::Range(1, 4096));
   cmd->add_option("--optimizer", t.optimizer, "adam or sgd")->check(CLI::IsMember({"adam", "sgd"}));
   cmd->add_option("--lr", t.learning_rate, "Initial learning rate")->check(positive_number());
