@@ -253,7 +253,7 @@ TEST(SparseKernels, Int8WithinOneStepOfTheReferenceAndDeclinesDenseLayers) {
       }
       // Output range about the accumulated values' size, zero point anywhere.
       const auto span = static_cast<float>(std::sqrt(static_cast<double>(c.in) * (1.0 - c.sparsity) + 1.0) * 0.4);
-      ir::AffineQuant yq = ir::choose_activation_quant(-span * scale(rng) * 60, span * scale(rng) * 60);
+      ir::AffineQuant yq = ir::choose_activation_quant(-span * scale(rng) * 150, span * scale(rng) * 150);
       yq.zero_point = static_cast<int32_t>(rng() % 256) - 128;
       const ir::TensorId y8 = add_int8_value(*g, "y8", {}, yq);
       ir::Node node = make_test_node("op", op_kind(c), inputs, y8);

@@ -46,7 +46,7 @@ void set_max_code_path(CodePath path) { g_max_path.store(path); }
 CodePath max_code_path() { return g_max_path.load(); }
 
 CodePath best_s8_path() { return lower(cpu_s8_path(), max_code_path()); }
-CodePath best_f32_path() { return lower(lower(cpu_s8_path(), CodePath::kAvx2), max_code_path()); }
+CodePath best_f32_path() { return lower(cpu_s8_path(), max_code_path()); }
 
 const char* s8_code_path() { return code_path_name(best_s8_path()); }
 const char* f32_code_path() { return code_path_name(best_f32_path()); }
