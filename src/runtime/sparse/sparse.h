@@ -25,14 +25,15 @@ namespace gramlite::runtime::sparse {
 
 // Break-even sparsities, below which the dense kernels are at least as fast. Measured with
 // bench/sparse_conv_bench.cc (MobileNet v1's 1x1 shapes at 56x56..7x7 pixels, 1 thread, against
-// the default dense kernel of the same shape; docs/runtime.md gives the table):
-//   build-*/bench/sparse_conv_bench --benchmark_filter='BM_(Sparse|Dense)' --benchmark_min_time=0.05
-// fp32: fraction of zero weights. Measured break-even 0.55-0.65 over the shapes on the 2-core
-// AVX-512 Xeon against oneDNN's brgemm (2026-12-01); rounded up.
-inline constexpr double kF32MinSparsity = 0.70;
-// int8: fraction of all-zero 1x4 blocks. Measured break-even 0.45-0.6 over the shapes on the
-// 2-core AVX-512 VNNI Xeon against oneDNN's VNNI kernels (2026-12-01); rounded up.
-inline constexpr double kS8MinBlockSparsity = 0.65;
+// the default dense kernel of the same shape; docs/runtime.md, "Sparse kernels", has the table):
+//   build-*/bench/sparse_conv_bench --benchmark_min_time=0.1
+// on the 2-core AVX-512 VNNI Xeon (2026-12-01), dense = oneDNN's brgemm 1x1 kernels.
+// fp32 (fraction of zero weights): break-even 54-74 % over the shapes (AVX-512 path); 0.75.
+inline constexpr double kF32MinSparsity = 0.75;
+// int8 (fraction of all-zero 1x4 blocks): break-even 69-85 % over the shapes (VNNI path), none
+// below 95 % on the 64 -> 128 layer at 56x56; 0.80. (Unstructured 90 % zeros leave about
+// 1 - 0.9^4 = 66 % of the blocks zero: below it, so such layers run dense; prune in 1x4 blocks.)
+inline constexpr double kS8MinBlockSparsity = 0.80;
 
 // Pixels per tile (columns of the transposed input): 4 AVX2 vectors of floats.
 inline constexpr int kTile = 32;
