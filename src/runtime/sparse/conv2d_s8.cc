@@ -126,21 +126,56 @@ void tile_neon(const S8Weights& w, const int8_t* x, int8_t* y, int count, void* 
 #endif
 
 #if GRAMLITE_SPARSE_X86
-// The 8 int32 of each of 8 pixels' group of output channels, as bytes into the NHWC output.
-GRAMLITE_TARGET_AVX2 void unpack_s8_avx2(const int32_t* g, int count, int8_t* y, int64_t out) {
-  alignas(32) int32_t h[P * 8];
-  const int full = count / 8 * 8;
-  for (int p = 0; p < full; p += 8) {
-    transpose8x8_avx2(reinterpret_cast<const float*>(g + p), P, reinterpret_cast<float*>(h + p * 8), 8);
+// The x86 paths requantize each output channel over its 32 pixels into 32 bytes, g8[j * P + p],
+// for a group of 16 channels, then transpose the group's [16][32] bytes into the NHWC output:
+// 16 x 16 byte transposes, one per 128-bit lane (pixels 0-15 and 16-31), 64 unpacks for 512 bytes.
+constexpr int kGroup = 16;
+
+// y[p * out + j] = g8[j * P + p] for the `channels` channels of a group (scalar: tails).
+void unpack_bytes(const int8_t* g8, int channels, int count, int8_t* y, int64_t out) {
+  for (int p = 0; p < count; ++p) {
+    for (int j = 0; j < channels; ++j) y[p * out + j] = g8[j * P + p];
   }
-  for (int p = 0; p < full; ++p) {
-    const __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(h + p * 8));
-    const __m128i w16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    const __m128i w8 = _mm_packs_epi16(w16, w16);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(y + p * out), w8);
+}
+
+GRAMLITE_TARGET_AVX2 void unpack16_avx2(const int8_t* g8, int count, int8_t* y, int64_t out) {
+  __m256i a[16], b[16];
+  for (int j = 0; j < 16; ++j) a[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(g8 + j * P));
+  for (int i = 0; i < 8; ++i) {  // bytes of row pairs
+    b[2 * i] = _mm256_unpacklo_epi8(a[2 * i], a[2 * i + 1]);
+    b[2 * i + 1] = _mm256_unpackhi_epi8(a[2 * i], a[2 * i + 1]);
   }
-  for (int p = full; p < count; ++p) {
-    for (int j = 0; j < 8; ++j) y[p * out + j] = static_cast<int8_t>(g[j * P + p]);
+  for (int q = 0; q < 4; ++q) {  // 16-bit pairs of rows 4q .. 4q + 3
+    const __m256i* r = b + 4 * q;
+    a[4 * q + 0] = _mm256_unpacklo_epi16(r[0], r[2]);  // columns 0-3
+    a[4 * q + 1] = _mm256_unpackhi_epi16(r[0], r[2]);  // 4-7
+    a[4 * q + 2] = _mm256_unpacklo_epi16(r[1], r[3]);  // 8-11
+    a[4 * q + 3] = _mm256_unpackhi_epi16(r[1], r[3]);  // 12-15
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 8h .. 8h + 7: a[8h + k] holds rows 8h..8h+3, a[8h + 4 + k] rows 8h+4..8h+7
+    for (int k = 0; k < 4; ++k) {
+      b[8 * h + 2 * k] = _mm256_unpacklo_epi32(a[8 * h + k], a[8 * h + 4 + k]);      // columns 4k, 4k + 1
+      b[8 * h + 2 * k + 1] = _mm256_unpackhi_epi32(a[8 * h + k], a[8 * h + 4 + k]);  // 4k + 2, 4k + 3
+    }
+  }
+  for (int k = 0; k < 8; ++k) {  // b[k]: rows 0-7 of columns 2k, 2k + 1; b[8 + k]: rows 8-15
+    a[2 * k] = _mm256_unpacklo_epi64(b[k], b[8 + k]);      // column 2k
+    a[2 * k + 1] = _mm256_unpackhi_epi64(b[k], b[8 + k]);  // column 2k + 1
+  }
+  // a[c]: lane 0 is pixel c's 16 channels, lane 1 pixel 16 + c's.
+  for (int c = 0; c < 16 && c < count; ++c) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + c * out), _mm256_castsi256_si128(a[c]));
+  }
+  for (int c = 0; c < 16 && 16 + c < count; ++c) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + (16 + c) * out), _mm256_extracti128_si256(a[c], 1));
+  }
+}
+
+GRAMLITE_TARGET_AVX2 inline void unpack_group_avx2(const int8_t* g8, int channels, int count, int8_t* y, int64_t out) {
+  if (channels == kGroup) {
+    unpack16_avx2(g8, count, y, out);
+  } else {
+    unpack_bytes(g8, channels, count, y, out);
   }
 }
 
@@ -153,10 +188,17 @@ GRAMLITE_TARGET_AVX2 inline __m256 flip32(const int8_t* r, __m256i flip) {
   return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(r)), flip));
 }
 
-GRAMLITE_TARGET_AVX2 inline void finish_avx2(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zy, int32_t* dst) {
+GRAMLITE_TARGET_AVX2 inline __m256i requantize_avx2(__m256i acc, __m256 scale, __m256 lo, __m256 hi, __m256i zy) {
   __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), scale);
   f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(dst), _mm256_add_epi32(_mm256_cvtps_epi32(f), zy));
+  return _mm256_add_epi32(_mm256_cvtps_epi32(f), zy);
+}
+
+// 4 x 8 int32 already in [-128, 127] as 32 bytes in order.
+GRAMLITE_TARGET_AVX2 inline void store_bytes_avx2(__m256i v0, __m256i v1, __m256i v2, __m256i v3, int8_t* dst) {
+  const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(v0, v1), _mm256_packs_epi32(v2, v3));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(dst),
+                     _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*, which -Wmaybe-uninitialized
@@ -165,11 +207,11 @@ GRAMLITE_TARGET_AVX2 inline void finish_avx2(__m256i acc, __m256 scale, __m256 l
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-GRAMLITE_TARGET_AVX512VNNI inline void finish_avx512(__m512i acc, __m512 scale, __m512 lo, __m512 hi, __m512i zy,
-                                                     int32_t* dst) {
+GRAMLITE_TARGET_AVX512VNNI inline void requantize_store_avx512(__m512i acc, __m512 scale, __m512 lo, __m512 hi,
+                                                               __m512i zy, int8_t* dst) {
   __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale);
   f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-  _mm512_store_si512(dst, _mm512_add_epi32(_mm512_cvtps_epi32(f), zy));
+  _mm_store_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), zy)));
 }
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
@@ -204,14 +246,15 @@ GRAMLITE_TARGET_AVX2 void pack_pairs_avx2(const int8_t* x, const S8Weights& w, i
 
 GRAMLITE_TARGET_AVX2 void tile_avx2(const S8Weights& w, const int8_t* x, int8_t* y, int count, void* scratch,
                                     int32_t* g) {
+  auto* g8 = reinterpret_cast<int8_t*>(g);
   auto* t = static_cast<int32_t*>(scratch);
   pack_pairs_avx2(x, w, count, t);
   const __m256 lo = _mm256_set1_ps(w.lo), hi = _mm256_set1_ps(w.hi);
   const __m256i zy = _mm256_set1_epi32(w.zy);
   const int32_t* offsets = w.offsets.data();
   const int32_t* pairs = w.pairs.data();
-  for (int64_t o0 = 0; o0 < w.out; o0 += 8) {
-    const int channels = static_cast<int>(std::min<int64_t>(8, w.out - o0));
+  for (int64_t o0 = 0; o0 < w.out; o0 += kGroup) {
+    const int channels = static_cast<int>(std::min<int64_t>(kGroup, w.out - o0));
     for (int j = 0; j < channels; ++j) {
       const auto o = static_cast<size_t>(o0 + j);
       __m256i a0 = _mm256_set1_epi32(w.bias[o]), a1 = a0, a2 = a0, a3 = a0;
@@ -229,17 +272,12 @@ GRAMLITE_TARGET_AVX2 void tile_avx2(const S8Weights& w, const int8_t* x, int8_t*
         b3 = _mm256_add_epi32(b3, _mm256_madd_epi16(_mm256_load_si256(r + 7), p1));
       }
       const __m256 scale = _mm256_set1_ps(w.scale[o]);
-      int32_t* gj = g + j * P;
-      finish_avx2(_mm256_add_epi32(a0, b0), scale, lo, hi, zy, gj);
-      finish_avx2(_mm256_add_epi32(a1, b1), scale, lo, hi, zy, gj + 8);
-      finish_avx2(_mm256_add_epi32(a2, b2), scale, lo, hi, zy, gj + 16);
-      finish_avx2(_mm256_add_epi32(a3, b3), scale, lo, hi, zy, gj + 24);
+      store_bytes_avx2(requantize_avx2(_mm256_add_epi32(a0, b0), scale, lo, hi, zy),
+                       requantize_avx2(_mm256_add_epi32(a1, b1), scale, lo, hi, zy),
+                       requantize_avx2(_mm256_add_epi32(a2, b2), scale, lo, hi, zy),
+                       requantize_avx2(_mm256_add_epi32(a3, b3), scale, lo, hi, zy), g8 + j * P);
     }
-    if (channels == 8) {
-      unpack_s8_avx2(g, count, y + o0, w.out);
-    } else {
-      unpack_s8(g, channels, count, y + o0, w.out);
-    }
+    unpack_group_avx2(g8, channels, count, y + o0, w.out);
   }
 }
 
@@ -277,14 +315,15 @@ GRAMLITE_TARGET_AVX2 void pack_blocks_u8_avx2(const int8_t* x, const S8Weights& 
 #endif
 GRAMLITE_TARGET_AVX512VNNI void tile_avx512vnni(const S8Weights& w, const int8_t* x, int8_t* y, int count,
                                                 void* scratch, int32_t* g) {
+  auto* g8 = reinterpret_cast<int8_t*>(g);
   auto* t = static_cast<int32_t*>(scratch);
   pack_blocks_u8_avx2(x, w, count, t);
   const __m512 lo = _mm512_set1_ps(w.lo), hi = _mm512_set1_ps(w.hi);
   const __m512i zy = _mm512_set1_epi32(w.zy);
   const int32_t* offsets = w.offsets.data();
   const int32_t* w4 = w.w4.data();
-  for (int64_t o0 = 0; o0 < w.out; o0 += 8) {
-    const int channels = static_cast<int>(std::min<int64_t>(8, w.out - o0));
+  for (int64_t o0 = 0; o0 < w.out; o0 += kGroup) {
+    const int channels = static_cast<int>(std::min<int64_t>(kGroup, w.out - o0));
     for (int j = 0; j < channels; ++j) {
       const auto o = static_cast<size_t>(o0 + j);
       __m512i a0 = _mm512_set1_epi32(w.bias[o]), a1 = a0;
@@ -308,15 +347,10 @@ GRAMLITE_TARGET_AVX512VNNI void tile_avx512vnni(const S8Weights& w, const int8_t
         a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(r0 + 16), v0);
       }
       const __m512 scale = _mm512_set1_ps(w.scale[o]);
-      int32_t* gj = g + j * P;
-      finish_avx512(_mm512_add_epi32(a0, b0), scale, lo, hi, zy, gj);
-      finish_avx512(_mm512_add_epi32(a1, b1), scale, lo, hi, zy, gj + 16);
+      requantize_store_avx512(_mm512_add_epi32(a0, b0), scale, lo, hi, zy, g8 + j * P);
+      requantize_store_avx512(_mm512_add_epi32(a1, b1), scale, lo, hi, zy, g8 + j * P + 16);
     }
-    if (channels == 8) {
-      unpack_s8_avx2(g, count, y + o0, w.out);
-    } else {
-      unpack_s8(g, channels, count, y + o0, w.out);
-    }
+    unpack_group_avx2(g8, channels, count, y + o0, w.out);
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)
