@@ -6,6 +6,7 @@
 // [8][kTile] buffer and transposed back into the NHWC output.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -88,17 +89,25 @@ void tile_neon(const F32Weights& w, const float* x, float* y, int count, float* 
 #if GRAMLITE_SPARSE_X86
 static_assert(P == 32, "the AVX2 kernel keeps 4 vectors of 8 pixels");
 
-GRAMLITE_TARGET_AVX2 void pack_avx2(const float* x, int64_t in, int count, float* t) {
-  if (count == P) {
+// The source of the 8 input rows of pixels p .. p + 7: the input itself, or (past `count`) `pad`
+// holding the valid rows and zeros, so that every transposed column is finite.
+inline const float* eight_rows(const float* x, int64_t in, int count, int p, float* pad) {
+  if (p + 8 <= count) return x + p * in;
+  const int valid = std::max(0, count - p);
+  if (valid > 0) std::memcpy(pad, x + p * in, static_cast<size_t>(valid * in) * sizeof(float));
+  std::memset(pad + valid * in, 0, static_cast<size_t>((8 - valid) * in) * sizeof(float));
+  return pad;
+}
+
+// t[c * P + p] = x[p * in + c] for the first `width` (16 or 32) columns.
+GRAMLITE_TARGET_AVX2 void pack_avx2(const float* x, int64_t in, int count, int width, float* t, float* pad) {
+  for (int p = 0; p < width; p += 8) {
+    const float* rows = eight_rows(x, in, count, p, pad);
     int64_t c = 0;
-    for (; c + 8 <= in; c += 8) {
-      for (int p = 0; p < P; p += 8) transpose8x8_avx2(x + p * in + c, static_cast<size_t>(in), t + c * P + p, P);
-    }
+    for (; c + 8 <= in; c += 8) transpose8x8_avx2(rows + c, static_cast<size_t>(in), t + c * P + p, P);
     for (; c < in; ++c) {
-      for (int p = 0; p < P; ++p) t[c * P + p] = x[p * in + c];
+      for (int r = 0; r < 8; ++r) t[c * P + p + r] = rows[r * in + c];
     }
-  } else {
-    pack_scalar(x, in, count, t);
   }
 }
 
@@ -116,7 +125,7 @@ GRAMLITE_TARGET_AVX2 void unpack_avx2(const float* g, int channels, int count, f
 }
 
 GRAMLITE_TARGET_AVX2 void tile_avx2(const F32Weights& w, const float* x, float* y, int count, float* t, float* g) {
-  pack_avx2(x, w.in, count, t);
+  pack_avx2(x, w.in, count, P, t, g + 8 * P);
   const __m256 lo = _mm256_set1_ps(w.lo), hi = _mm256_set1_ps(w.hi);
   const int32_t* offsets = w.offsets.data();
   const float* values = w.values.data();
@@ -169,7 +178,9 @@ GRAMLITE_TARGET_AVX2 void tile_avx2(const F32Weights& w, const float* x, float* 
 #endif
 GRAMLITE_TARGET_AVX512VNNI void tile_avx512(const F32Weights& w, const float* x, float* y, int count, float* t,
                                             float* g) {
-  pack_avx2(x, w.in, count, t);
+  // A tile of at most 16 pixels (a small map's last tile) computes one vector per non-zero.
+  const bool half = count <= 16;
+  pack_avx2(x, w.in, count, half ? 16 : P, t, g + 8 * P);
   const __m512 lo = _mm512_set1_ps(w.lo), hi = _mm512_set1_ps(w.hi);
   const int32_t* offsets = w.offsets.data();
   const float* values = w.values.data();
@@ -181,32 +192,43 @@ GRAMLITE_TARGET_AVX512VNNI void tile_avx512(const F32Weights& w, const float* x,
       __m512 b0 = _mm512_setzero_ps(), b1 = b0, c0 = b0, c1 = b0, d0 = b0, d1 = b0;
       int32_t k = w.start[o];
       const int32_t end = w.start[o + 1];
-      for (; k + 4 <= end; k += 4) {
-        const float* r0 = t + offsets[k];
-        const float* r1 = t + offsets[k + 1];
-        const float* r2 = t + offsets[k + 2];
-        const float* r3 = t + offsets[k + 3];
-        const __m512 v0 = _mm512_set1_ps(values[k]), v1 = _mm512_set1_ps(values[k + 1]);
-        const __m512 v2 = _mm512_set1_ps(values[k + 2]), v3 = _mm512_set1_ps(values[k + 3]);
-        a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0), a0);
-        a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0 + 16), a1);
-        b0 = _mm512_fmadd_ps(v1, _mm512_load_ps(r1), b0);
-        b1 = _mm512_fmadd_ps(v1, _mm512_load_ps(r1 + 16), b1);
-        c0 = _mm512_fmadd_ps(v2, _mm512_load_ps(r2), c0);
-        c1 = _mm512_fmadd_ps(v2, _mm512_load_ps(r2 + 16), c1);
-        d0 = _mm512_fmadd_ps(v3, _mm512_load_ps(r3), d0);
-        d1 = _mm512_fmadd_ps(v3, _mm512_load_ps(r3 + 16), d1);
+      if (half) {
+        for (; k + 4 <= end; k += 4) {
+          a0 = _mm512_fmadd_ps(_mm512_set1_ps(values[k]), _mm512_load_ps(t + offsets[k]), a0);
+          b0 = _mm512_fmadd_ps(_mm512_set1_ps(values[k + 1]), _mm512_load_ps(t + offsets[k + 1]), b0);
+          c0 = _mm512_fmadd_ps(_mm512_set1_ps(values[k + 2]), _mm512_load_ps(t + offsets[k + 2]), c0);
+          d0 = _mm512_fmadd_ps(_mm512_set1_ps(values[k + 3]), _mm512_load_ps(t + offsets[k + 3]), d0);
+        }
+      } else {
+        for (; k + 4 <= end; k += 4) {
+          const float* r0 = t + offsets[k];
+          const float* r1 = t + offsets[k + 1];
+          const float* r2 = t + offsets[k + 2];
+          const float* r3 = t + offsets[k + 3];
+          const __m512 v0 = _mm512_set1_ps(values[k]), v1 = _mm512_set1_ps(values[k + 1]);
+          const __m512 v2 = _mm512_set1_ps(values[k + 2]), v3 = _mm512_set1_ps(values[k + 3]);
+          a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0), a0);
+          a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0 + 16), a1);
+          b0 = _mm512_fmadd_ps(v1, _mm512_load_ps(r1), b0);
+          b1 = _mm512_fmadd_ps(v1, _mm512_load_ps(r1 + 16), b1);
+          c0 = _mm512_fmadd_ps(v2, _mm512_load_ps(r2), c0);
+          c1 = _mm512_fmadd_ps(v2, _mm512_load_ps(r2 + 16), c1);
+          d0 = _mm512_fmadd_ps(v3, _mm512_load_ps(r3), d0);
+          d1 = _mm512_fmadd_ps(v3, _mm512_load_ps(r3 + 16), d1);
+        }
       }
       for (; k < end; ++k) {
         const float* r0 = t + offsets[k];
         const __m512 v0 = _mm512_set1_ps(values[k]);
         a0 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0), a0);
-        a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0 + 16), a1);
+        if (!half) a1 = _mm512_fmadd_ps(v0, _mm512_load_ps(r0 + 16), a1);
       }
       a0 = _mm512_add_ps(_mm512_add_ps(a0, b0), _mm512_add_ps(c0, d0));
-      a1 = _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, d1));
       _mm512_store_ps(g + j * P, _mm512_min_ps(_mm512_max_ps(a0, lo), hi));
-      _mm512_store_ps(g + j * P + 16, _mm512_min_ps(_mm512_max_ps(a1, lo), hi));
+      if (!half) {
+        a1 = _mm512_add_ps(_mm512_add_ps(a1, b1), _mm512_add_ps(c1, d1));
+        _mm512_store_ps(g + j * P + 16, _mm512_min_ps(_mm512_max_ps(a1, lo), hi));
+      }
     }
     unpack_avx2(g, channels, count, y + o0, w.out);
   }
@@ -239,7 +261,8 @@ class SparseF32Kernel final : public Kernel {
     GRAMLITE_ASSIGN_OR_RETURN(const Geometry g, plan_geometry(context));
     pixels_ = g.pixels;
     threads_ = std::max(1, context.thread_count);
-    per_thread_ = align64(static_cast<size_t>(w_.in * P + 8 * P) * sizeof(float));
+    // The transposed tile, a group's results, 8 padded input rows.
+    per_thread_ = align64(static_cast<size_t>(w_.in * P + 8 * P + 8 * w_.in) * sizeof(float));
     return Status::Ok();
   }
   size_t scratch_bytes() const override { return per_thread_ * static_cast<size_t>(threads_); }

@@ -217,28 +217,35 @@ GRAMLITE_TARGET_AVX512VNNI inline void requantize_store_avx512(__m512i acc, __m5
 #pragma GCC diagnostic pop
 #endif
 
-// [channel pair][pixel] of 2 int16: t[(k * P + p)] = (x[p][2k], x[p][2k + 1]).
-GRAMLITE_TARGET_AVX2 void pack_pairs_avx2(const int8_t* x, const S8Weights& w, int count, int32_t* t) {
+// The source of the 8 input rows of pixels p .. p + 7: the input itself, or (past `count`) `pad`
+// holding the valid rows and zeros.
+inline const int8_t* eight_rows(const int8_t* x, int64_t in, int count, int p, int8_t* pad) {
+  if (p + 8 <= count) return x + p * in;
+  const int valid = std::max(0, count - p);
+  if (valid > 0) std::memcpy(pad, x + p * in, static_cast<size_t>(valid * in));
+  std::memset(pad + valid * in, 0, static_cast<size_t>((8 - valid) * in));
+  return pad;
+}
+
+// [channel pair][pixel] of 2 int16: t[k * P + p] = (x[p][2k], x[p][2k + 1]); padded channels 0.
+GRAMLITE_TARGET_AVX2 void pack_pairs_avx2(const int8_t* x, const S8Weights& w, int count, int32_t* t, int8_t* pad) {
   const int64_t in = w.in;
   const int64_t pairs = w.blocks_per_row * 2;
-  int64_t c = 0;
-  if (count == P) {
-    for (; c + 16 <= in; c += 16) {
-      for (int p = 0; p < P; p += 8) {
-        const int8_t* r = x + p * in + c;
-        transpose8x8_store_avx2(widen16(r), widen16(r + in), widen16(r + 2 * in), widen16(r + 3 * in),
-                                widen16(r + 4 * in), widen16(r + 5 * in), widen16(r + 6 * in), widen16(r + 7 * in),
-                                reinterpret_cast<float*>(t + (c / 2) * P + p), P);
-      }
-    }
-  }
-  // The rest: channels from c (even), padded pixels and channels.
   auto* t16 = reinterpret_cast<int16_t*>(t);
-  for (int64_t k = c / 2; k < pairs; ++k) {
-    for (int p = 0; p < P; ++p) {
-      for (int h = 0; h < 2; ++h) {
-        const int64_t channel = 2 * k + h;
-        t16[(k * P + p) * 2 + h] = p < count && channel < in ? x[p * in + channel] : 0;
+  for (int p = 0; p < P; p += 8) {
+    const int8_t* r = eight_rows(x, in, count, p, pad);
+    int64_t c = 0;
+    for (; c + 16 <= in; c += 16) {
+      transpose8x8_store_avx2(widen16(r + c), widen16(r + in + c), widen16(r + 2 * in + c), widen16(r + 3 * in + c),
+                              widen16(r + 4 * in + c), widen16(r + 5 * in + c), widen16(r + 6 * in + c),
+                              widen16(r + 7 * in + c), reinterpret_cast<float*>(t + (c / 2) * P + p), P);
+    }
+    for (int64_t k = c / 2; k < pairs; ++k) {
+      for (int row = 0; row < 8; ++row) {
+        for (int h = 0; h < 2; ++h) {
+          const int64_t channel = 2 * k + h;
+          t16[(k * P + p + row) * 2 + h] = channel < in ? r[row * in + channel] : 0;
+        }
       }
     }
   }
@@ -248,7 +255,7 @@ GRAMLITE_TARGET_AVX2 void tile_avx2(const S8Weights& w, const int8_t* x, int8_t*
                                     int32_t* g) {
   auto* g8 = reinterpret_cast<int8_t*>(g);
   auto* t = static_cast<int32_t*>(scratch);
-  pack_pairs_avx2(x, w, count, t);
+  pack_pairs_avx2(x, w, count, t, reinterpret_cast<int8_t*>(g) + 8 * P * sizeof(int32_t));
   const __m256 lo = _mm256_set1_ps(w.lo), hi = _mm256_set1_ps(w.hi);
   const __m256i zy = _mm256_set1_epi32(w.zy);
   const int32_t* offsets = w.offsets.data();
@@ -281,29 +288,29 @@ GRAMLITE_TARGET_AVX2 void tile_avx2(const S8Weights& w, const int8_t* x, int8_t*
   }
 }
 
-// [block][pixel] of 4 u8 (x + 128): t[b * P + p] = x[p][4b .. 4b + 3] ^ 0x80.
-GRAMLITE_TARGET_AVX2 void pack_blocks_u8_avx2(const int8_t* x, const S8Weights& w, int count, int32_t* t) {
+// [block][pixel] of 4 u8 (x + 128): t[b * P + p] = x[p][4b .. 4b + 3] ^ 0x80, the first `width`
+// (16 or 32) pixels; padded channels 0.
+GRAMLITE_TARGET_AVX2 void pack_blocks_u8_avx2(const int8_t* x, const S8Weights& w, int count, int width, int32_t* t,
+                                              int8_t* pad) {
   const int64_t in = w.in;
-  int64_t c = 0;
-  if (count == P) {
-    const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
-    for (; c + 32 <= in; c += 32) {
-      for (int p = 0; p < P; p += 8) {
-        const int8_t* r = x + p * in + c;
-        transpose8x8_store_avx2(flip32(r, flip), flip32(r + in, flip), flip32(r + 2 * in, flip),
-                                flip32(r + 3 * in, flip), flip32(r + 4 * in, flip), flip32(r + 5 * in, flip),
-                                flip32(r + 6 * in, flip), flip32(r + 7 * in, flip),
-                                reinterpret_cast<float*>(t + (c / 4) * P + p), P);
-      }
-    }
-  }
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
   auto* t8 = reinterpret_cast<uint8_t*>(t);
-  for (int64_t b = c / 4; b < w.blocks_per_row; ++b) {
-    for (int p = 0; p < P; ++p) {
-      for (int h = 0; h < 4; ++h) {
-        const int64_t channel = 4 * b + h;
-        t8[(b * P + p) * 4 + h] =
-            p < count && channel < in ? static_cast<uint8_t>(static_cast<uint8_t>(x[p * in + channel]) ^ 0x80u) : 0;
+  for (int p = 0; p < width; p += 8) {
+    const int8_t* r = eight_rows(x, in, count, p, pad);
+    int64_t c = 0;
+    for (; c + 32 <= in; c += 32) {
+      transpose8x8_store_avx2(flip32(r + c, flip), flip32(r + in + c, flip), flip32(r + 2 * in + c, flip),
+                              flip32(r + 3 * in + c, flip), flip32(r + 4 * in + c, flip), flip32(r + 5 * in + c, flip),
+                              flip32(r + 6 * in + c, flip), flip32(r + 7 * in + c, flip),
+                              reinterpret_cast<float*>(t + (c / 4) * P + p), P);
+    }
+    for (int64_t b = c / 4; b < w.blocks_per_row; ++b) {
+      for (int row = 0; row < 8; ++row) {
+        for (int h = 0; h < 4; ++h) {
+          const int64_t channel = 4 * b + h;
+          t8[(b * P + p + row) * 4 + h] =
+              channel < in ? static_cast<uint8_t>(static_cast<uint8_t>(r[row * in + channel]) ^ 0x80u) : 0;
+        }
       }
     }
   }
@@ -317,7 +324,9 @@ GRAMLITE_TARGET_AVX512VNNI void tile_avx512vnni(const S8Weights& w, const int8_t
                                                 void* scratch, int32_t* g) {
   auto* g8 = reinterpret_cast<int8_t*>(g);
   auto* t = static_cast<int32_t*>(scratch);
-  pack_blocks_u8_avx2(x, w, count, t);
+  // A tile of at most 16 pixels (a small map's last tile) computes one vector per block.
+  const bool half = count <= 16;
+  pack_blocks_u8_avx2(x, w, count, half ? 16 : P, t, g8 + 8 * P * sizeof(int32_t));
   const __m512 lo = _mm512_set1_ps(w.lo), hi = _mm512_set1_ps(w.hi);
   const __m512i zy = _mm512_set1_epi32(w.zy);
   const int32_t* offsets = w.offsets.data();
@@ -331,24 +340,31 @@ GRAMLITE_TARGET_AVX512VNNI void tile_avx512vnni(const S8Weights& w, const int8_t
       int32_t k = w.start[o];
       const int32_t end = w.start[o + 1];
       // Two blocks per step into two sets of accumulators: the vpdpbusd latency is hidden.
-      for (; k + 2 <= end; k += 2) {
-        const int32_t* r0 = t + offsets[k];
-        const int32_t* r1 = t + offsets[k + 1];
-        const __m512i v0 = _mm512_set1_epi32(w4[k]), v1 = _mm512_set1_epi32(w4[k + 1]);
-        a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r0), v0);
-        a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(r0 + 16), v0);
-        b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(r1), v1);
-        b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(r1 + 16), v1);
+      if (half) {
+        for (; k + 2 <= end; k += 2) {
+          a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(t + offsets[k]), _mm512_set1_epi32(w4[k]));
+          b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(t + offsets[k + 1]), _mm512_set1_epi32(w4[k + 1]));
+        }
+      } else {
+        for (; k + 2 <= end; k += 2) {
+          const int32_t* r0 = t + offsets[k];
+          const int32_t* r1 = t + offsets[k + 1];
+          const __m512i v0 = _mm512_set1_epi32(w4[k]), v1 = _mm512_set1_epi32(w4[k + 1]);
+          a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r0), v0);
+          a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(r0 + 16), v0);
+          b0 = _mm512_dpbusd_epi32(b0, _mm512_load_si512(r1), v1);
+          b1 = _mm512_dpbusd_epi32(b1, _mm512_load_si512(r1 + 16), v1);
+        }
       }
       if (k < end) {
         const int32_t* r0 = t + offsets[k];
         const __m512i v0 = _mm512_set1_epi32(w4[k]);
         a0 = _mm512_dpbusd_epi32(a0, _mm512_load_si512(r0), v0);
-        a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(r0 + 16), v0);
+        if (!half) a1 = _mm512_dpbusd_epi32(a1, _mm512_load_si512(r0 + 16), v0);
       }
       const __m512 scale = _mm512_set1_ps(w.scale[o]);
       requantize_store_avx512(_mm512_add_epi32(a0, b0), scale, lo, hi, zy, g8 + j * P);
-      requantize_store_avx512(_mm512_add_epi32(a1, b1), scale, lo, hi, zy, g8 + j * P + 16);
+      if (!half) requantize_store_avx512(_mm512_add_epi32(a1, b1), scale, lo, hi, zy, g8 + j * P + 16);
     }
     unpack_group_avx2(g8, channels, count, y + o0, w.out);
   }
@@ -384,7 +400,8 @@ class SparseS8Kernel final : public Kernel {
     threads_ = std::max(1, context.thread_count);
     // Every path's tile is 8 bytes per block and pixel at most (AVX2: 2 pairs of 2 int16).
     tile_bytes_ = align64(static_cast<size_t>(w_.blocks_per_row * P * 8));
-    per_thread_ = tile_bytes_ + align64(8 * P * sizeof(int32_t));
+    // The transposed tile, a group's results, 8 padded input rows.
+    per_thread_ = tile_bytes_ + align64(8 * P * sizeof(int32_t)) + align64(static_cast<size_t>(8 * w_.in));
     return Status::Ok();
   }
   size_t scratch_bytes() const override { return per_thread_ * static_cast<size_t>(threads_); }
