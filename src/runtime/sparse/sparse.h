@@ -27,13 +27,14 @@ namespace gramlite::runtime::sparse {
 // bench/sparse_conv_bench.cc (MobileNet v1's 1x1 shapes at 56x56..7x7 pixels, 1 thread, against
 // the default dense kernel of the same shape; docs/runtime.md, "Sparse kernels", has the table):
 //   build-*/bench/sparse_conv_bench --benchmark_min_time=0.1
-// on the 2-core AVX-512 VNNI Xeon (2026-12-01), dense = oneDNN's brgemm 1x1 kernels.
-// fp32 (fraction of zero weights): break-even 54-74 % over the shapes (AVX-512 path); 0.75.
-inline constexpr double kF32MinSparsity = 0.75;
-// int8 (fraction of all-zero 1x4 blocks): break-even 69-85 % over the shapes (VNNI path), none
-// below 95 % on the 64 -> 128 layer at 56x56; 0.80. (Unstructured 90 % zeros leave about
-// 1 - 0.9^4 = 66 % of the blocks zero: below it, so such layers run dense; prune in 1x4 blocks.)
-inline constexpr double kS8MinBlockSparsity = 0.80;
+// on the 2-core AVX-512 VNNI Xeon (2026-12-01, a loaded machine), dense = oneDNN's brgemm 1x1.
+// fp32 (fraction of zero weights, AVX-512 path): break-even 56-72 % on 7 of the 8 shapes; the
+// narrowest (64 -> 128 at 56x56, little work per transposed input) 54-93 % over two runs.
+inline constexpr double kF32MinSparsity = 0.70;
+// int8 (fraction of all-zero 1x4 blocks, VNNI path): break-even 55-72 % on 7 of the 8 shapes,
+// 86 % on 64 -> 128 at 56x56. Unstructured 90 % zeros leave about 1 - 0.9^4 = 66 % of the
+// blocks zero, below it: such layers run dense, and int8 speed needs pruning in 1x4 blocks.
+inline constexpr double kS8MinBlockSparsity = 0.70;
 
 // Pixels per tile (columns of the transposed input): 4 AVX2 vectors of floats.
 inline constexpr int kTile = 32;
