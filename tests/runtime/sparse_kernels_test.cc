@@ -353,7 +353,7 @@ int sparse_layers(const SessionRun& run) {
   return count;
 }
 
-constexpr int kSize = 64;
+constexpr int kSize = 48;
 constexpr int64_t kBatch = 2;
 
 ir::Graph sparse_mobilenet(bool block) {
