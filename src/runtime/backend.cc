@@ -51,7 +51,10 @@ const Backend* onednn_backend_if_built() { return &onednn_backend(); }
 const Backend* onednn_backend_if_built() { return nullptr; }
 #endif
 
+const Backend& sparse_backend();  // sparse/registry.cc: every build, first (docs/runtime.md)
+
 const Backend* find_builtin_backend(std::string_view name) {
+  if (name == "sparse") return &sparse_backend();
   if (name == "onednn") return onednn_backend_if_built();
   if (name == "xnnpack") return xnnpack_backend_if_built();
   if (name == "portable") return &portable_backend();
@@ -60,7 +63,7 @@ const Backend* find_builtin_backend(std::string_view name) {
 }
 
 std::vector<std::string> builtin_backend_names() {
-  std::vector<std::string> names;
+  std::vector<std::string> names = {"sparse"};
   if (onednn_backend_if_built() != nullptr) names.push_back("onednn");
   if (xnnpack_backend_if_built() != nullptr) names.push_back("xnnpack");
   names.push_back("portable");
