@@ -192,8 +192,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--profile", flags->profile,
                 "Time every node: node, op, backend, kernel, median time and share, slowest first");
   cmd->add_option("--backend", flags->backends,
-                  "Backends to try per node, in order, comma-separated (xnnpack where built, portable, "
-                  "reference; default: all, in that order); reference is always the last fallback")
+                  "Backends to try per node, in order, comma-separated (sparse, onednn and xnnpack where built, "
+                  "portable, reference; default: all, in that order); reference is always the last fallback")
       ->type_name("NAME[,NAME]");
   cmd->callback([flags, &exit_code] { exit_code = bench_model(*flags); });
 }

@@ -3,7 +3,10 @@
 //
 // A backend built from a table (TableBackend) holds one KernelRegistration per (op kind, dtype):
 // adding an int8 kernel is a new file plus one line in its backend's table, no switch to edit.
-// Built-in backends:
+// Built-in backends, in the default order:
+//   "sparse"    - gramlite's sparse 1x1 convolution / linear kernels (fp32 unstructured, int8 1x4
+//                 blocks) for layers sparser than the measured break-even; every build (sparse/);
+//   "onednn"    - oneDNN convolutions on x86 (onednn/registry.cc), where built;
 //   "xnnpack"   - XNNPACK operators, NHWC, float32 and int8 (xnnpack/registry.cc); built where
 //                 libxnnpack-dev is found, and then the default, ahead of portable;
 //   "portable"  - im2col + blocked GEMM (OpenBLAS sgemm where built with it), depthwise direct,
