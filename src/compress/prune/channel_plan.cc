@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compress/prune/channel_cost_model.h"
@@ -102,7 +103,7 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
       return invalid_argument("cannot remove ", options.ratio * 100.0, " % of the ", what, ": the limits (min_channels ",
                               options.min_channels, ", max_group_fraction ", options.max_group_fraction, ", round_to ",
                               options.round_to, ", ", candidates.size(), " of ", groups.groups.size(),
-                              " groups prunable) allow at most ",
+                              " groups prunable and ranked by the criterion) allow at most ",
                               100.0 * (1.0 - static_cast<double>(current) / reference), " %");
     }
     best->removed = best_end;
