@@ -16,7 +16,8 @@
 #   poly90_kd    poly90 with the dense model as teacher (--distill)
 #   poly90_1x4   poly90 in 1x4 blocks (the int8 block-sparse kernels' unit)
 #   *.int8       full-integer int8 of dense, poly90 and poly90_1x4 (300 calibration images)
-# Every step is skipped when its output exists, so an interrupted run continues where it stopped.
+# Every step is skipped when it finished (a training run: its OUTPUT.done), and an interrupted
+# training run resumes from its checkpoint, so the script continues where it stopped.
 # Environment: GRAMLITE (default build/gramlite), THREADS (default nproc), EPOCHS (dense training,
 # default 8), PRUNE_EPOCHS (default 8), RUNS (latency runs, default 30), TASKS.
 set -euo pipefail
@@ -41,6 +42,17 @@ make_once() {
   say "$target"
   "$@"
 }
+# A training run (train / prune) writes its model after every improving epoch, so the model's
+# existence does not mean the run finished: TARGET.done does. A run with a checkpoint resumes.
+train_once() {
+  local target=$1
+  shift
+  if [[ -e $target.done ]]; then return 0; fi
+  say "$target"
+  local resume=()
+  [[ -e ${target%.gramlite}.ckpt ]] && resume=(--resume)
+  "$@" "${resume[@]}" && touch "$target.done"
+}
 
 for task in $tasks; do
   data=$out/$task.tiles
@@ -50,26 +62,25 @@ for task in $tasks; do
       --split 0.5 0.1 0.4 --size 96 --seed 1 --threads "$threads"
   fi
   if want dense; then
-    make_once "$m.dense.gramlite" "$G" train --arch "$arch" --pretrained none --data "$data" --input-size 96 \
+    train_once "$m.dense.gramlite" "$G" train --arch "$arch" --pretrained none --data "$data" --input-size 96 \
       --epochs "${EPOCHS:-8}" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
       -o "$m.dense.gramlite"
   fi
   if want prune; then
     common=(--data "$data" --epochs "$prune_epochs" --batch 32 --lr 0.0005 --seed 1 --threads "$threads" --workers "$threads")
-    make_once "$m.dense_ft.gramlite" "$G" train --model "$m.dense.gramlite" --data "$data" --epochs "$prune_epochs" \
-      --batch 32 --lr 0.0005 --seed 1 --threads "$threads" --workers "$threads" -o "$m.dense_ft.gramlite"
-    make_once "$m.poly50.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.5 -o "$m.poly50.gramlite"
-    make_once "$m.poly90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 -o "$m.poly90.gramlite"
-    make_once "$m.const90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --schedule constant \
+    train_once "$m.poly90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 -o "$m.poly90.gramlite"
+    train_once "$m.const90.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --schedule constant \
       -o "$m.const90.gramlite"
-    make_once "$m.poly90_kd.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --distill \
-      -o "$m.poly90_kd.gramlite"
-    make_once "$m.poly90_1x4.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --block 1x4 \
+    train_once "$m.poly50.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.5 -o "$m.poly50.gramlite"
+    train_once "$m.poly90_1x4.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --block 1x4 \
       -o "$m.poly90_1x4.gramlite"
+    train_once "$m.dense_ft.gramlite" "$G" train --model "$m.dense.gramlite" "${common[@]}" -o "$m.dense_ft.gramlite"
+    train_once "$m.poly90_kd.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --distill \
+      -o "$m.poly90_kd.gramlite"
   fi
   if want int8; then
     for v in dense poly90 poly90_1x4; do
-      [[ -e $m.$v.gramlite ]] || continue
+      [[ -e $m.$v.gramlite.done ]] || continue
       make_once "$m.$v.int8.gramlite" "$G" quantize "$m.$v.gramlite" --mode int8 --calib "$data" --calib-count 300 \
         --threads "$threads" -o "$m.$v.int8.gramlite"
     done
@@ -77,7 +88,7 @@ for task in $tasks; do
   if want measure; then
     for v in $float_variants $int8_variants; do
       f=$m.$v.gramlite
-      [[ -e $f ]] || continue
+      [[ -e $f && ( -e $f.done || $v == *.int8 ) ]] || continue
       make_once "$m.$v.eval.json" sh -c "'$G' evaluate '$f' --data '$data' --split test --threads $threads --json \
         > '$m.$v.eval.json.tmp' && mv '$m.$v.eval.json.tmp' '$m.$v.eval.json'"
       make_once "$m.$v.info.json" sh -c "'$G' info '$f' --json > '$m.$v.info.json.tmp' && mv '$m.$v.info.json.tmp' '$m.$v.info.json'"
@@ -86,7 +97,7 @@ for task in $tasks; do
   if want latency; then
     for v in $float_variants $int8_variants; do
       f=$m.$v.gramlite
-      [[ -e $f ]] || continue
+      [[ -e $f && ( -e $f.done || $v == *.int8 ) ]] || continue
       make_once "$m.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} --json \
         > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
     done
