@@ -4,8 +4,8 @@
 # test accuracy and macro F1, zeros in the pruned weights, file size raw and gzip'd, and latency at
 # one thread on the runtime's default backends (sparse kernels where they pay), fp32 and int8.
 #
-#   bench/pruning_table.sh OUT_DIR [STAGE]   STAGE: data, dense, prune, int8, measure, latency
-#                                            (run it on a quiet machine), table, all
+#   bench/pruning_table.sh OUT_DIR [STAGE]   STAGE: data, dense, prune, int8, sdense, structured,
+#                                            measure, latency (run it on a quiet machine), table, all
 #
 # The test split holds 40 % of the tiles (1,200 images per task: one image is 0.08 points), so the
 # small accuracy differences the table is about are not one or two images.
@@ -16,6 +16,9 @@
 #   poly90_kd    poly90 with the dense model as teacher (--distill)
 #   poly90_1x4   poly90 in 1x4 blocks (the int8 block-sparse kernels' unit)
 #   *.int8       full-integer int8 of dense, poly90 and poly90_1x4 (300 calibration images)
+# Structured (stages sdense, structured): MobileNet v2 and ResNet50 (STRUCT_ARCHS) trained as the
+# dense model is, then half of their MACs removed in 2 steps with PRUNE_EPOCHS of fine-tuning in
+# all (l1 criterion, the dense model teaching): variants dense and half.
 # Every step is skipped when it finished (a training run: its OUTPUT.done), and an interrupted
 # training run resumes from its checkpoint, so the script continues where it stopped.
 # Environment: GRAMLITE (default build/gramlite), THREADS (default nproc), EPOCHS (dense training,
@@ -78,6 +81,32 @@ for task in $tasks; do
     train_once "$m.poly90_kd.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --distill \
       -o "$m.poly90_kd.gramlite"
   fi
+  for sarch in ${STRUCT_ARCHS:-mobilenet_v2 resnet50}; do
+    sm=$out/$task.$sarch
+    if want sdense; then
+      train_once "$sm.dense.gramlite" "$G" train --arch "$sarch" --pretrained none --data "$data" --input-size 96 \
+        --epochs "${EPOCHS:-8}" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
+        -o "$sm.dense.gramlite"
+    fi
+    if want structured && [[ -e $sm.dense.gramlite.done ]]; then
+      train_once "$sm.half.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --steps 2 \
+        --distill --epochs "$prune_epochs" --batch 32 --lr 0.0005 --seed 1 --threads "$threads" --workers "$threads" \
+        -o "$sm.half.gramlite"
+    fi
+    for v in dense half; do
+      f=$sm.$v.gramlite
+      [[ -e $f.done ]] || continue
+      if want measure; then
+        make_once "$sm.$v.eval.json" sh -c "'$G' evaluate '$f' --data '$data' --split test --threads $threads --json \
+          > '$sm.$v.eval.json.tmp' && mv '$sm.$v.eval.json.tmp' '$sm.$v.eval.json'"
+        make_once "$sm.$v.info.json" sh -c "'$G' info '$f' --json > '$sm.$v.info.json.tmp' && mv '$sm.$v.info.json.tmp' '$sm.$v.info.json'"
+      fi
+      if want latency; then
+        make_once "$sm.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} --json \
+          > '$sm.$v.bench.json.tmp' && mv '$sm.$v.bench.json.tmp' '$sm.$v.bench.json'"
+      fi
+    done
+  done
   if want int8; then
     for v in dense poly90 poly90_1x4; do
       [[ -e $m.$v.gramlite.done ]] || continue
@@ -105,6 +134,33 @@ for task in $tasks; do
 done
 
 if want table; then
+  printf '| task | model | variant | test accuracy | vs dense (points) | macro F1 | MACs | dense / MACs | parameters | latency ms (1 thread) | dense / latency |\n'
+  printf '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+  for task in $tasks; do
+    for sarch in ${STRUCT_ARCHS:-mobilenet_v2 resnet50}; do
+      sm=$out/$task.$sarch
+      for v in dense half; do
+        [[ -e $sm.$v.eval.json && -e $sm.$v.info.json ]] || continue
+        /usr/bin/python3 - "$task" "$sarch" "$v" "$sm" <<'PY'
+import json, sys
+task, arch, variant, m = sys.argv[1:]
+def load(v, kind):
+    try:
+        return json.load(open(f"{m}.{v}.{kind}.json"))
+    except FileNotFoundError:
+        return None
+e, dense, info, dense_info = load(variant, "eval"), load("dense", "eval"), load(variant, "info"), load("dense", "info")
+bench, dense_bench = load(variant, "bench"), load("dense", "bench")
+latency = f"{bench['median_ms']:.2f}" if bench else "-"
+speedup = f"{dense_bench['median_ms'] / bench['median_ms']:.2f}x" if bench and dense_bench else "-"
+print(f"| {task} | {arch} | {variant} | {e['accuracy']:.4f} | {100 * (e['accuracy'] - dense['accuracy']):+.2f} | "
+      f"{e['macro_f1']:.4f} | {info['macs']:,} | {dense_info['macs'] / info['macs']:.2f}x | "
+      f"{info['parameters']['trainable']:,} | {latency} | {speedup} |")
+PY
+      done
+    done
+  done
+  printf '\n'
   printf '| task | variant | test accuracy | vs dense (points) | macro F1 | zeros in conv/linear weights | file bytes | dense fp32 / file | gzip -9 bytes | latency ms (1 thread) | dense / latency |\n'
   printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
   for task in $tasks; do
