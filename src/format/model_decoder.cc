@@ -116,7 +116,7 @@ Result<ir::Tensor> GraphDecoder::decode_tensor(const fbs::Tensor& in) {
     t.sparsity.block_shape = to_vector<int32_t>(s->block_shape());
     t.sparsity.target_sparsity = s->target_sparsity();
     if (t.sparsity.encoding == ir::SparsityEncoding::kBlockCsr) {
-      return unsupported("sparsity encoding ", s->encoding(),
+      return unsupported("sparsity encoding ", static_cast<uint32_t>(s->encoding()),
                          " (block-CSR) is reserved: no gramlite version reads or writes it");
     }
   }

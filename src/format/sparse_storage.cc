@@ -36,10 +36,10 @@ bool supported_size(size_t element_size) {
 
 uint64_t bitmap_bytes(uint64_t element_count) { return element_count / 8 + (element_count % 8 != 0 ? 1 : 0); }
 
-// A zero-size constant still needs a non-null Buffer (Tensor::is_constant).
+// A zero-size constant still needs a non-null (and aligned) Buffer: Tensor::is_constant.
 Buffer allocate_dense(uint64_t bytes) {
-  static const uint8_t kNothing = 0;
-  if (bytes == 0) return Buffer::view(nullptr, &kNothing, 0);
+  alignas(kBufferAlignment) static const uint8_t kNothing[kBufferAlignment] = {};
+  if (bytes == 0) return Buffer::view(nullptr, kNothing, 0);
   return Buffer::allocate(static_cast<size_t>(bytes));
 }
 
