@@ -297,11 +297,12 @@ TEST(SparseFile, CompactionShrinksTheFileAndCanBeTurnedOff) {
   EXPECT_EQ(*dense_again, *dense);
 }
 
+constexpr size_t kElements = 1 << 20;
+
 TEST(SparseFile, NinetyPercentSparseWeightsMakeTheFileSmallWithoutGzip) {
   // One 1M-element weight at 90 % zeros: fp32 at most 1/6 of the dense file, int8 at most 1/15
   // of the dense fp32 file (the marks), raw.
-  const size_t n = 1 << 20;
-  const auto make = [n](ir::DType dtype, double sparsity) {
+  const auto make = [](ir::DType dtype, double sparsity) {
     ir::Graph g;
     const ir::TensorId x = g.add_value("x", {1, 4});
     const ir::TensorId y = g.add_value("y", {1, 4});
@@ -313,15 +314,15 @@ TEST(SparseFile, NinetyPercentSparseWeightsMakeTheFileSmallWithoutGzip) {
     g.add_node(relu);
     g.inputs = {x};
     g.outputs = {y};
-    const auto bytes = random_elements(n, ir::dtype_size(dtype), sparsity, 3);
-    const ir::TensorId w = g.add_constant("w", {static_cast<int64_t>(n)}, dtype, Buffer::copy_of(bytes.data(), bytes.size()));
+    const auto bytes = random_elements(kElements, ir::dtype_size(dtype), sparsity, 3);
+    const ir::TensorId w = g.add_constant("w", {static_cast<int64_t>(kElements)}, dtype, Buffer::copy_of(bytes.data(), bytes.size()));
     if (dtype == ir::DType::kInt8) g.tensor(w).quant = {{0.5f}, {}, -1};
     auto file = serialize_model(g);
     EXPECT_TRUE(file.ok());
     return file.ok() ? file->size() : size_t{0};
   };
   const size_t dense_fp32 = make(ir::DType::kFloat32, 0.0);
-  EXPECT_GE(dense_fp32, n * 4);
+  EXPECT_GE(dense_fp32, kElements * 4);
   EXPECT_LE(make(ir::DType::kFloat32, 0.9) * 6, dense_fp32);
   EXPECT_LE(make(ir::DType::kInt8, 0.9) * 15, dense_fp32);
 }
