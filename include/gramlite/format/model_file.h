@@ -58,9 +58,6 @@ Result<ir::Graph> load_model(const std::string& path, const LoadOptions& options
 Result<ir::Graph> load_model_from_memory(std::shared_ptr<const void> owner, const uint8_t* data, size_t size,
                                          const LoadOptions& options = {});
 
-// What `gramlite info` shows about the container, read without building the graph. Fails only if
-// the header cannot be read (not a model file, too new, truncated); checksum mismatches are
-// reported in the summary instead.
 // How one constant tensor is stored in the file.
 struct StoredTensor {
   int32_t tensor = 0;  // index into the graph's tensors
@@ -70,6 +67,9 @@ struct StoredTensor {
   uint64_t dense_bytes = 0;   // element count x dtype size
 };
 
+// What `gramlite info` shows about the container, read without building the graph. Fails only if
+// the header cannot be read (not a model file, too new, truncated); checksum mismatches are
+// reported in the summary instead.
 struct FileSummary {
   uint32_t format_version = 0;
   uint64_t file_size = 0;
