@@ -52,9 +52,10 @@ struct LoadOptions {
 // graph is dense (ir::SparsityEncoding::kDense); block shape and target sparsity are kept.
 Result<ir::Graph> load_model(const std::string& path, const LoadOptions& options = {});
 
-// Builds the graph of the model file in data[0, size). Weights view `data` and hold `owner`, which
-// must keep `data` alive and unchanged. When `data` is not 64-byte aligned, it is copied once into
-// an aligned buffer (and `owner` is not held).
+// Builds the graph of the model file in data[0, size). Dense-stored weights view `data` and hold
+// `owner`, which must keep `data` alive and unchanged (compactly stored ones are decoded into
+// buffers of their own). When `data` is not 64-byte aligned, it is copied once into an aligned
+// buffer (and `owner` is not held).
 Result<ir::Graph> load_model_from_memory(std::shared_ptr<const void> owner, const uint8_t* data, size_t size,
                                          const LoadOptions& options = {});
 
