@@ -1,8 +1,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/cli_common.h"
@@ -51,6 +53,25 @@ std::string node_counts_text(const ir::ModelSummary& summary) {
          std::to_string(summary.conversion_nodes) + " quantize/dequantize nodes";
 }
 
+// How the file stores the constants: bytes stored, the same dense, and the compact tensors.
+struct StorageTotals {
+  uint64_t stored_bytes = 0;
+  uint64_t dense_bytes = 0;
+  int constants = 0;
+  std::map<std::string, int> compact;  // encoding name -> tensors
+};
+
+StorageTotals storage_totals(const format::FileSummary& file) {
+  StorageTotals totals;
+  for (const format::StoredTensor& t : file.stored_tensors) {
+    totals.stored_bytes += t.stored_bytes;
+    totals.dense_bytes += t.dense_bytes;
+    ++totals.constants;
+    if (t.encoding != ir::SparsityEncoding::kDense) ++totals.compact[ir::sparsity_encoding_name(t.encoding)];
+  }
+  return totals;
+}
+
 void print_json(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary) {
   const ir::ModelMetadata& meta = summary.metadata;
   nlohmann::json j;
@@ -75,14 +96,26 @@ void print_json(const std::string& path, const format::FileSummary& file, const 
                              {"quantize_dequantize", summary.conversion_nodes}};
   j["float_nodes"] = summary.float_node_names;
   j["tensor_dtypes"] = summary.tensors_by_dtype;
+  std::map<size_t, const format::StoredTensor*> stored_by_tensor;
+  for (const format::StoredTensor& t : file.stored_tensors) stored_by_tensor[static_cast<size_t>(t.tensor)] = &t;
   nlohmann::json tensors = nlohmann::json::array();
-  for (const ir::TensorSummary& t : summary.tensors) {
+  for (size_t i = 0; i < summary.tensors.size(); ++i) {
+    const ir::TensorSummary& t = summary.tensors[i];
     nlohmann::json row = {{"name", t.name}, {"dtype", ir::dtype_name(t.dtype)}, {"shape", t.shape},
                           {"constant", t.constant}};
     if (t.quant.scale_count > 0) row["quant"] = quant_json(t.quant);
+    if (const auto it = stored_by_tensor.find(i); it != stored_by_tensor.end()) {
+      row["stored_as"] = ir::sparsity_encoding_name(it->second->encoding);
+      row["stored_bytes"] = it->second->stored_bytes;
+    }
     tensors.push_back(row);
   }
   j["tensors"] = tensors;
+  const StorageTotals storage = storage_totals(file);
+  j["storage"] = {{"stored_bytes", storage.stored_bytes},
+                  {"dense_bytes", storage.dense_bytes},
+                  {"saved_bytes", storage.dense_bytes - std::min(storage.dense_bytes, storage.stored_bytes)},
+                  {"compact_tensors", storage.compact}};
   j["constant_bytes_by_dtype"] = summary.constant_bytes_by_dtype;
   j["preprocessing"] = {{"mean", meta.preprocessing.mean}, {"std", meta.preprocessing.std},
                         {"resize", meta.preprocessing.resize == ir::ResizeMode::kStretch ? "stretch" : "shorter-side-crop"},
@@ -123,6 +156,28 @@ void print_quantized_tensors(const ir::ModelSummary& summary) {
   }
 }
 
+std::string bytes_text(uint64_t bytes) { return human_bytes(static_cast<int64_t>(bytes)); }
+
+// One row per compactly stored constant: encoding, dense and stored bytes.
+void print_compact_tensors(const format::FileSummary& file) {
+  bool header = false;
+  for (const format::StoredTensor& t : file.stored_tensors) {
+    if (t.encoding == ir::SparsityEncoding::kDense) continue;
+    if (!header) {
+      std::cout << "\n" << column("compactly stored tensor", 34) << column("stored as", 11) << column("dense", 12)
+                << column("in the file", 13) << "ratio\n";
+      header = true;
+    }
+    const std::string name = t.name.size() > 32 ? t.name.substr(0, 29) + "..." : t.name;
+    char ratio[32];
+    std::snprintf(ratio, sizeof(ratio), "%.1fx",
+                  t.stored_bytes > 0 ? static_cast<double>(t.dense_bytes) / static_cast<double>(t.stored_bytes) : 0.0);
+    std::cout << column(name, 34) << column(ir::sparsity_encoding_name(t.encoding), 11)
+              << column(bytes_text(t.dense_bytes), 12) << column(bytes_text(t.stored_bytes), 13)
+              << (t.stored_bytes > 0 ? ratio : "-") << "\n";
+  }
+}
+
 void print_text(const std::string& path, const format::FileSummary& file, const ir::ModelSummary& summary,
                 bool no_layers) {
   const ir::ModelMetadata& meta = summary.metadata;
@@ -151,6 +206,20 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
   std::cout << "; conv/linear weight sparsity " << std::fixed << std::setprecision(1)
             << 100.0 * summary.weight_sparsity() << "%\n";
   std::cout.unsetf(std::ios::floatfield);
+  const StorageTotals storage = storage_totals(file);
+  if (!storage.compact.empty()) {
+    int compact = 0;
+    std::string kinds;
+    for (const auto& [encoding, count] : storage.compact) {
+      compact += count;
+      kinds += (kinds.empty() ? "" : ", ") + std::to_string(count) + " " + encoding;
+    }
+    std::cout << "stored:        " << compact << " of " << storage.constants << " constants compact (" << kinds
+              << "): " << bytes_text(storage.stored_bytes) << " in the file, " << bytes_text(storage.dense_bytes)
+              << " dense ("
+              << bytes_text(storage.dense_bytes - std::min(storage.dense_bytes, storage.stored_bytes))
+              << " saved)\n";
+  }
   if (summary.non_finite_weights > 0) {
     std::cout << "NON-FINITE:    " << with_thousands(summary.non_finite_weights)
               << " weights are NaN or infinite (first in tensor '" << summary.first_non_finite_tensor
@@ -198,6 +267,7 @@ void print_text(const std::string& path, const format::FileSummary& file, const 
               << std::setw(12) << human_count(static_cast<double>(layer.macs)) << std::setw(9) << zeros << "\n";
   }
   print_quantized_tensors(summary);
+  print_compact_tensors(file);
 }
 
 int show_info(const InfoFlags& flags) {

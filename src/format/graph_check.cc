@@ -29,6 +29,12 @@ Status check_sparsity(const ir::Sparsity& s) {
     return unsupported("sparsity encoding ", static_cast<uint32_t>(s.encoding),
                        " is not known to this gramlite version");
   }
+  // The loader decodes compact storage (model_decoder.cc), so only a caller's graph reaches this.
+  if (s.encoding != ir::SparsityEncoding::kDense) {
+    return invalid_argument("is marked ", ir::sparsity_encoding_name(s.encoding),
+                            "-encoded, but tensors in memory hold dense data (the writer chooses how each constant "
+                            "is stored in the file)");
+  }
   for (int32_t dim : s.block_shape) {
     if (dim <= 0) return corrupt_data("has a sparsity block dim of ", dim);
   }
@@ -123,14 +129,11 @@ Status check_tensor_structure(const ir::Tensor& t) {
       return corrupt_data("is a constant with a dynamic shape ", ir::shape_to_string(t.shape));
     }
   }
-  // Compressed encodings (bitmap, block-CSR) hold fewer bytes than the dense shape says; their
-  // layout is checked by the code that decodes them.
-  if (t.sparsity.encoding == ir::SparsityEncoding::kDense) {
-    const uint64_t expected = static_cast<uint64_t>(concrete_count) * ir::dtype_size(t.dtype);
-    if (t.data.size() != expected) {
-      return corrupt_data("has ", t.data.size(), " bytes of data, but shape ", ir::shape_to_string(t.shape),
-                          " x ", ir::dtype_name(t.dtype), " needs ", expected);
-    }
+  // In memory every constant is dense (check_sparsity); compact storage exists only in the file.
+  const uint64_t expected = static_cast<uint64_t>(concrete_count) * ir::dtype_size(t.dtype);
+  if (t.data.size() != expected) {
+    return corrupt_data("has ", t.data.size(), " bytes of data, but shape ", ir::shape_to_string(t.shape), " x ",
+                        ir::dtype_name(t.dtype), " needs ", expected);
   }
   return Status::Ok();
 }

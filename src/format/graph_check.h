@@ -4,7 +4,8 @@
 //
 // Structural means: every value is one this build knows, every index points inside the graph,
 // every number is in a range where arithmetic on it cannot overflow, and constant data has the
-// size its shape and dtype say. Whether the graph computes something sensible is ir::validate's.
+// size its shape and dtype say (in memory every tensor is dense: compact storage is decoded by the
+// loader and chosen by the writer). Whether the graph computes something sensible is ir::validate's.
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,7 @@
 
 #include "format/graph_check.h"
 #include "format/model_generated.h"
+#include "format/sparse_storage.h"
 
 namespace gramlite::format {
 namespace {
@@ -39,7 +40,8 @@ class GraphDecoder {
  public:
   GraphDecoder(uint64_t budget, const uint8_t* weights, uint64_t weights_size,
                const std::shared_ptr<const void>& owner)
-      : budget_(budget), weights_(weights), weights_size_(weights_size), owner_(owner) {}
+      : budget_(budget), compact_budget_(weights_size), weights_(weights), weights_size_(weights_size),
+        owner_(owner) {}
 
   Result<ir::Graph> decode(const fbs::Model& model);
 
@@ -82,12 +84,17 @@ class GraphDecoder {
   }
 
   Result<ir::Tensor> decode_tensor(const fbs::Tensor& in);
+  Result<Buffer> decode_compact_data(const ir::Tensor& t, uint32_t raw_dtype, const uint8_t* stored, uint64_t size);
   Result<ir::Node> decode_node(const fbs::Node& in);
   Result<ir::Attributes> decode_attributes(const fbs::Node& node);
   Result<ir::ModelMetadata> decode_metadata(const fbs::Metadata* in);
 
   uint64_t budget_;
   bool overdrawn_ = false;
+  // Stored bytes of compactly encoded tensors still allowed: the writer never lets two tensors
+  // share bytes, so together they fit in the weights section. Each decodes to at most 256 times
+  // its stored size (sparse_storage.h), so memory stays proportional to the file.
+  uint64_t compact_budget_ = 0;
   const uint8_t* weights_;
   uint64_t weights_size_;
   const std::shared_ptr<const void>& owner_;
@@ -108,6 +115,10 @@ Result<ir::Tensor> GraphDecoder::decode_tensor(const fbs::Tensor& in) {
     t.sparsity.encoding = static_cast<ir::SparsityEncoding>(s->encoding());
     t.sparsity.block_shape = to_vector<int32_t>(s->block_shape());
     t.sparsity.target_sparsity = s->target_sparsity();
+    if (t.sparsity.encoding == ir::SparsityEncoding::kBlockCsr) {
+      return unsupported("sparsity encoding ", static_cast<uint32_t>(s->encoding()),
+                         " (block-CSR) is reserved: no gramlite version reads or writes it");
+    }
   }
   if (const fbs::DataRef* ref = in.data()) {
     const uint64_t offset = ref->offset();
@@ -119,9 +130,38 @@ Result<ir::Tensor> GraphDecoder::decode_tensor(const fbs::Tensor& in) {
       return corrupt_data("data (", size, " bytes at offset ", offset, ") is out of range of the ", weights_size_,
                           "-byte weights section");
     }
-    t.data = Buffer::view(owner_, weights_ + offset, static_cast<size_t>(size));
+    if (t.sparsity.encoding == ir::SparsityEncoding::kBitmap || t.sparsity.encoding == ir::SparsityEncoding::kIndex) {
+      GRAMLITE_ASSIGN_OR_RETURN(t.data, decode_compact_data(t, in.dtype(), weights_ + offset, size));
+      t.sparsity.encoding = ir::SparsityEncoding::kDense;  // in memory, every tensor is dense
+    } else {
+      t.data = Buffer::view(owner_, weights_ + offset, static_cast<size_t>(size));
+    }
+  } else if (t.sparsity.encoding == ir::SparsityEncoding::kBitmap ||
+             t.sparsity.encoding == ir::SparsityEncoding::kIndex) {
+    return corrupt_data("is stored ", ir::sparsity_encoding_name(t.sparsity.encoding), "-encoded but has no data");
   }
   return t;
+}
+
+Result<Buffer> GraphDecoder::decode_compact_data(const ir::Tensor& t, uint32_t raw_dtype, const uint8_t* stored,
+                                                 uint64_t size) {
+  // The structural checks run after decoding; the ones decoding relies on run here first.
+  if (!ir::is_valid_dtype(raw_dtype)) {
+    return unsupported("dtype ", raw_dtype, " is not known to this gramlite version");
+  }
+  GRAMLITE_ASSIGN_OR_RETURN(const int64_t count, checked_concrete_element_count(t.shape));  // <= 2^48
+  for (int64_t dim : t.shape) {
+    if (dim == ir::kDynamicDim) {
+      return corrupt_data("is a constant with a dynamic shape ", ir::shape_to_string(t.shape));
+    }
+  }
+  if (size > compact_budget_) {
+    return corrupt_data("its ", ir::sparsity_encoding_name(t.sparsity.encoding), "-encoded data (", size,
+                        " bytes) and that of the tensors before it add up to more than the ", weights_size_,
+                        "-byte weights section; no gramlite writer produces that");
+  }
+  compact_budget_ -= size;
+  return decode_sparse(t.sparsity.encoding, stored, size, static_cast<uint64_t>(count), ir::dtype_size(t.dtype));
 }
 
 Result<ir::Attributes> GraphDecoder::decode_attributes(const fbs::Node& node) {
@@ -235,10 +275,7 @@ Result<ir::Graph> GraphDecoder::decode(const fbs::Model& model) {
   return graph;
 }
 
-}  // namespace
-
-Result<ir::Graph> decode_model(const FileHeader& header, const uint8_t* file,
-                               const std::shared_ptr<const void>& owner) {
+Result<const fbs::Model*> verified_model(const FileHeader& header, const uint8_t* file) {
   const uint8_t* graph_bytes = file + header.graph_offset;
   if (header.graph_size >= FLATBUFFERS_MAX_BUFFER_SIZE) {
     return corrupt_data("the graph section (", header.graph_size, " bytes) is larger than FlatBuffers allows");
@@ -249,8 +286,59 @@ Result<ir::Graph> decode_model(const FileHeader& header, const uint8_t* file,
     return corrupt_data("the graph section (", header.graph_size,
                         " bytes) is not a valid gramlite graph: FlatBuffers verification failed");
   }
+  return fbs::GetModel(graph_bytes);
+}
+
+}  // namespace
+
+Result<ir::Graph> decode_model(const FileHeader& header, const uint8_t* file,
+                               const std::shared_ptr<const void>& owner) {
+  GRAMLITE_ASSIGN_OR_RETURN(const fbs::Model* model, verified_model(header, file));
   GraphDecoder decoder(header.graph_size, file + header.weights_offset, header.weights_size, owner);
-  return decoder.decode(*fbs::GetModel(graph_bytes));
+  return decoder.decode(*model);
+}
+
+std::vector<StoredTensor> read_stored_tensors(const FileHeader& header, const uint8_t* file) {
+  std::vector<StoredTensor> out;
+  auto model = verified_model(header, file);
+  if (!model.ok() || (*model)->tensors() == nullptr) return out;
+  const auto& tensors = *(*model)->tensors();
+  // A crafted file may share one name or shape among many tensors: read at most as many bytes of
+  // them as the section holds (see GraphDecoder).
+  uint64_t budget = header.graph_size;
+  for (uoffset_t i = 0; i < tensors.size(); ++i) {
+    const fbs::Tensor* t = tensors.Get(i);
+    if (t->data() == nullptr) continue;
+    StoredTensor stored;
+    stored.tensor = static_cast<int32_t>(i);
+    if (const flatbuffers::String* name = t->name(); name != nullptr && name->size() <= budget) {
+      budget -= name->size();
+      stored.name = name->str();
+    }
+    stored.encoding = static_cast<ir::SparsityEncoding>(t->sparsity() != nullptr ? t->sparsity()->encoding() : 0);
+    stored.stored_bytes = t->data()->size();
+    // Multiplied through in place, not copied: a crafted file may share one huge shape among many
+    // tensors.
+    int64_t count = 1;
+    bool count_ok = true;
+    if (const auto* dims = t->shape(); dims != nullptr && dims->size() * sizeof(int64_t) > budget) {
+      count_ok = false;
+    } else if (dims != nullptr) {
+      budget -= dims->size() * sizeof(int64_t);
+      for (uoffset_t d = 0; d < dims->size() && count_ok; ++d) {
+        int64_t dim;  // memcpy: 8-byte elements need not be 8-byte aligned (see to_vector)
+        std::memcpy(&dim, dims->Data() + static_cast<size_t>(d) * sizeof(int64_t), sizeof(int64_t));
+        auto partial = checked_concrete_element_count({count, dim});
+        count_ok = partial.ok() && dim >= 0;
+        if (count_ok) count = *partial;
+      }
+    }
+    if (count_ok && ir::is_valid_dtype(t->dtype())) {
+      stored.dense_bytes = static_cast<uint64_t>(count) * ir::dtype_size(static_cast<ir::DType>(t->dtype()));
+    }
+    out.push_back(std::move(stored));
+  }
+  return out;
 }
 
 }  // namespace gramlite::format

@@ -6,6 +6,7 @@
 #include "format/checksum.h"
 #include "format/graph_check.h"
 #include "format/model_generated.h"
+#include "format/sparse_storage.h"
 #include "gramlite/ir/validate.h"
 
 namespace gramlite::format {
@@ -95,7 +96,27 @@ struct AttributeEncoder {
   }
 };
 
-Offset<fbs::Tensor> encode_tensor(FlatBufferBuilder& fbb, const ir::Tensor& t, const fbs::DataRef* data) {
+// How a constant goes into the file: its encoding and stored bytes.
+struct Stored {
+  ir::SparsityEncoding encoding = ir::SparsityEncoding::kDense;
+  Buffer bytes;
+};
+
+Result<Stored> choose_storage(const ir::Tensor& t, const SaveOptions& options) {
+  if (!options.compact_sparse_weights) return Stored{ir::SparsityEncoding::kDense, t.data};
+  // check_graph_structure has run: the shape is static and its byte count matches the data.
+  const size_t element_size = ir::dtype_size(t.dtype);
+  const uint64_t count = t.data.size() / element_size;
+  const StorageSizes sizes = measure_storage(t.data.data(), count, element_size);
+  const ir::SparsityEncoding best = smallest_encoding(sizes);
+  if (best == ir::SparsityEncoding::kDense) return Stored{best, t.data};
+  GRAMLITE_ASSIGN_OR_RETURN(Buffer bytes, encode_sparse(best, t.data.data(), count, element_size, sizes));
+  return Stored{best, std::move(bytes)};
+}
+
+// `encoding`: how the tensor's data is stored in the file (in memory it is always dense).
+Offset<fbs::Tensor> encode_tensor(FlatBufferBuilder& fbb, const ir::Tensor& t, ir::SparsityEncoding encoding,
+                                  const fbs::DataRef* data) {
   const auto name = fbb.CreateString(t.name);
   const auto shape = fbb.CreateVector(t.shape);
   Offset<fbs::QuantParams> quant = 0;
@@ -104,8 +125,8 @@ Offset<fbs::Tensor> encode_tensor(FlatBufferBuilder& fbb, const ir::Tensor& t, c
                                    t.quant.axis);
   }
   Offset<fbs::Sparsity> sparsity = 0;
-  if (!(t.sparsity == ir::Sparsity{})) {
-    sparsity = fbs::CreateSparsity(fbb, static_cast<uint8_t>(t.sparsity.encoding),
+  if (!(t.sparsity == ir::Sparsity{}) || encoding != ir::SparsityEncoding::kDense) {
+    sparsity = fbs::CreateSparsity(fbb, static_cast<uint8_t>(encoding),
                                    fbb.CreateVector(t.sparsity.block_shape), t.sparsity.target_sparsity);
   }
   return fbs::CreateTensor(fbb, name, shape, static_cast<uint8_t>(t.dtype), quant, sparsity, data);
@@ -157,21 +178,26 @@ std::vector<ByteSpan> EncodedModel::pieces() const {
   return out;
 }
 
-Result<EncodedModel> encode_model(const ir::Graph& graph) {
+Result<EncodedModel> encode_model(const ir::Graph& graph, const SaveOptions& options) {
   GRAMLITE_RETURN_IF_ERROR(check_graph_structure(graph).with_context("cannot save the graph"));
   GRAMLITE_RETURN_IF_ERROR(ir::validate(graph).with_context("cannot save an invalid graph"));
 
   EncodedModel model;
   // Weight layout first: each constant at the next aligned offset, in tensor order.
   std::vector<fbs::DataRef> refs(graph.tensors.size());
+  std::vector<ir::SparsityEncoding> encodings(graph.tensors.size(), ir::SparsityEncoding::kDense);
   uint64_t cursor = 0;
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const ir::Tensor& t = graph.tensors[i];
     if (!t.is_constant()) continue;
+    auto stored = choose_storage(t, options);
+    if (!stored.ok()) return stored.status().with_context(str_cat("cannot save ", describe_tensor(i, t.name)));
     const uint64_t offset = align_up(cursor);
-    refs[i] = fbs::DataRef(offset, t.data.size());
-    model.weights.push_back({offset, t.data});
-    cursor = offset + t.data.size();
+    const uint64_t size = stored->bytes.size();
+    refs[i] = fbs::DataRef(offset, size);
+    encodings[i] = stored->encoding;
+    model.weights.push_back({offset, std::move(stored->bytes)});
+    cursor = offset + size;
   }
 
   FlatBufferBuilder fbb(1024);
@@ -182,7 +208,7 @@ Result<EncodedModel> encode_model(const ir::Graph& graph) {
   tensors.reserve(graph.tensors.size());
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const ir::Tensor& t = graph.tensors[i];
-    tensors.push_back(encode_tensor(fbb, t, t.is_constant() ? &refs[i] : nullptr));
+    tensors.push_back(encode_tensor(fbb, t, encodings[i], t.is_constant() ? &refs[i] : nullptr));
   }
   std::vector<Offset<fbs::Node>> nodes;
   nodes.reserve(graph.nodes.size());

@@ -13,6 +13,7 @@
 #include "gramlite/base/status.h"
 #include "gramlite/base/byte_span.h"
 #include "gramlite/format/header.h"
+#include "gramlite/format/model_file.h"  // SaveOptions
 #include "gramlite/ir/graph.h"
 
 namespace gramlite::format {
@@ -20,7 +21,7 @@ namespace gramlite::format {
 struct EncodedModel {
   struct Weight {
     uint64_t offset = 0;  // within the weights section, a multiple of kWeightAlignment
-    Buffer data;          // shares the graph's bytes; keeps them alive
+    Buffer data;          // the stored bytes: the graph's own (dense) or an encoding of them
   };
 
   FileHeader header;  // checksums filled in
@@ -33,7 +34,8 @@ struct EncodedModel {
 };
 
 // Checks the graph (graph_check.h and ir::validate, so that every file written can be read back)
-// and lays it out. Deterministic: the same graph always gives the same bytes.
-Result<EncodedModel> encode_model(const ir::Graph& graph);
+// and lays it out, each constant in the smallest storage (sparse_storage.h) unless
+// options.compact_sparse_weights is off. Deterministic: the same graph always gives the same bytes.
+Result<EncodedModel> encode_model(const ir::Graph& graph, const SaveOptions& options = {});
 
 }  // namespace gramlite::format

@@ -33,16 +33,16 @@ Status one_line_status(const Status& status) { return Status(status.code(), one_
 
 }  // namespace
 
-Result<std::vector<uint8_t>> serialize_model(const ir::Graph& graph) {
-  GRAMLITE_ASSIGN_OR_RETURN(const EncodedModel model, encode_model(graph));
+Result<std::vector<uint8_t>> serialize_model(const ir::Graph& graph, const SaveOptions& options) {
+  GRAMLITE_ASSIGN_OR_RETURN(const EncodedModel model, encode_model(graph, options));
   std::vector<uint8_t> bytes;
   bytes.reserve(static_cast<size_t>(model.header.file_size));
   for (const ByteSpan& piece : model.pieces()) bytes.insert(bytes.end(), piece.data, piece.data + piece.size);
   return bytes;
 }
 
-Status save_model(const ir::Graph& graph, const std::string& path) {
-  auto model = encode_model(graph);
+Status save_model(const ir::Graph& graph, const std::string& path, const SaveOptions& options) {
+  auto model = encode_model(graph, options);
   if (!model.ok()) return model.status().with_context("saving " + file_context(path));
   return write_file_atomically(path, model->pieces()).with_context("saving " + file_context(path));
 }
@@ -92,6 +92,7 @@ Result<FileSummary> read_file_summary(const std::string& path) {
   summary.stored_checksum = h.checksum;
   summary.computed_checksum = compute_body_checksum(h, file.data());
   summary.header_checksum_ok = decode_header(file.data(), file.size(), /*verify_checksum=*/true).ok();
+  summary.stored_tensors = read_stored_tensors(h, file.data());
   return summary;
 }
 

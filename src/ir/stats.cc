@@ -1,5 +1,7 @@
 #include "gramlite/ir/stats.h"
 
+#include <cstring>
+
 #include "base/checked_math.h"
 #include "gramlite/ir/op_traits.h"
 #include "gramlite/ir/shape_inference.h"
@@ -36,12 +38,26 @@ ParameterCount count_parameters(const Graph& graph) {
 
 namespace {
 
-int64_t count_zero_floats(const Tensor& t) {
-  if (!t.is_constant() || t.dtype != DType::kFloat32 || t.sparsity.encoding != SparsityEncoding::kDense) return 0;
-  const float* values = t.data.as<float>();
-  const size_t n = t.data.size() / sizeof(float);
+// Zeros of a weight: float32 and float16 values equal to 0 (either sign), int8 stored 0 (a weight's
+// zero point is 0, so that is the real 0). Other dtypes are not weights and count none.
+int64_t count_zero_weights(const Tensor& t) {
+  if (!t.is_constant() || t.sparsity.encoding != SparsityEncoding::kDense) return 0;
   int64_t zeros = 0;
-  for (size_t i = 0; i < n; ++i) zeros += values[i] == 0.0f ? 1 : 0;
+  if (t.dtype == DType::kFloat32) {
+    const float* values = t.data.as<float>();
+    const size_t n = t.data.size() / sizeof(float);
+    for (size_t i = 0; i < n; ++i) zeros += values[i] == 0.0f ? 1 : 0;
+  } else if (t.dtype == DType::kFloat16) {
+    const size_t n = t.data.size() / sizeof(uint16_t);
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, t.data.data() + i * sizeof(uint16_t), sizeof(uint16_t));
+      zeros += (bits & 0x7FFFu) == 0 ? 1 : 0;
+    }
+  } else if (t.dtype == DType::kInt8) {
+    const uint8_t* values = t.data.data();
+    for (size_t i = 0; i < t.data.size(); ++i) zeros += values[i] == 0 ? 1 : 0;
+  }
   return zeros;
 }
 
@@ -61,7 +77,7 @@ Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
       const Tensor& t = graph.tensor(node.inputs[i]);
       if (!t.is_constant()) continue;
       cost.parameters += std::max<int64_t>(t.element_count(), 0);
-      if (i == 1 && is_weight_layer_kind(node.kind)) cost.zero_weights += count_zero_floats(t);
+      if (i == 1 && is_weight_layer_kind(node.kind)) cost.zero_weights += count_zero_weights(t);
     }
     const int64_t out_elements = element_count(shapes[static_cast<size_t>(node.outputs[0])]);
     const Shape& in0 = shapes[static_cast<size_t>(node.inputs[0])];

@@ -35,6 +35,7 @@ const char* sparsity_encoding_name(SparsityEncoding encoding) {
     case SparsityEncoding::kDense: return "dense";
     case SparsityEncoding::kBitmap: return "bitmap";
     case SparsityEncoding::kBlockCsr: return "block-csr";
+    case SparsityEncoding::kIndex: return "index";
     case SparsityEncoding::kCount: break;
   }
   return "invalid";

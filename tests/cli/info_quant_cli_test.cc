@@ -106,6 +106,34 @@ TEST_F(InfoQuantCliTest, JsonHasTheSameFacts) {
   }
 }
 
+TEST_F(InfoQuantCliTest, SparseInt8WeightsCountTheirZerosAndShowHowTheyAreStored) {
+  ir::Graph graph = format::testing::make_int8_graph();
+  ir::Tensor& weight = graph.tensor(*graph.find_tensor("conv.weight"));
+  std::vector<uint8_t> q(weight.data.size(), 0);
+  q[0] = 5;  // one non-zero: stored index-encoded in 2 bytes (gap, value)
+  weight.data = Buffer::copy_of(q.data(), q.size());
+  const std::string model = save(graph, "sparse_int8.gramlite");
+  const CommandResult text = run_gramlite("info " + model);
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  EXPECT_THAT(text.output, HasSubstr("stored:        "));
+  EXPECT_THAT(text.output, HasSubstr("compactly stored tensor"));
+  const CommandResult json = run_gramlite("info --json " + model);
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const nlohmann::json j = nlohmann::json::parse(json.output);
+  const auto id = static_cast<size_t>(*graph.find_tensor("conv.weight"));
+  EXPECT_EQ(j["tensors"][id]["stored_as"], "index");
+  EXPECT_EQ(j["tensors"][id]["stored_bytes"], 2);
+  EXPECT_GE(j["storage"]["compact_tensors"]["index"].get<int>(), 1);
+  EXPECT_GT(j["storage"]["saved_bytes"].get<int64_t>(), 0);
+  bool found = false;
+  for (const nlohmann::json& layer : j["layers"]) {
+    if (layer["name"] != "conv") continue;
+    found = true;
+    EXPECT_EQ(layer["zero_weights"].get<int64_t>(), static_cast<int64_t>(q.size()) - 1);  // int8 zeros count
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(InfoQuantCliTest, PrecisionOfEachVariant) {
   const struct {
     ir::Graph graph;

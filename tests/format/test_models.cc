@@ -132,18 +132,30 @@ ir::Graph make_every_op_graph() {
   const TensorId dequantized = add_node(g, "dequantize", OpKind::kDequantize, {quantized}, {N, 2, 2});
   g.outputs = {dequantized};
 
-  // Constants no node reads, to cover every dtype, per-channel quantization and a compressed
-  // encoding whose byte count is not the dense one.
+  // Constants no node reads, to cover every dtype, per-channel quantization and both compact
+  // storage encodings of the file.
   const TensorId q = constant(g, "int8.weight", {4, 3}, DType::kInt8, 11);
   g.tensor(q).quant = {{0.5f, 0.25f, 0.125f, 1.0f}, {0, 0, 0, 0}, 0};
   const TensorId qb = constant(g, "int32.bias", {4}, DType::kInt32, 12);
   g.tensor(qb).quant = {{0.1f, 0.2f, 0.3f, 0.4f}, {}, 0};
   constant(g, "fp16.table", {3, 5}, DType::kFloat16, 13);
   constant(g, "int64.shape", {2}, DType::kInt64, 14);
-  const TensorId sparse = g.add_constant("bitmap.weight", {16, 16}, DType::kFloat32, pattern_bytes(37, 15));
-  g.tensor(sparse).sparsity = {ir::SparsityEncoding::kBitmap, {1, 4}, 0.875f};
-  const TensorId bcsr = g.add_constant("bcsr.weight", {8, 8}, DType::kInt8, pattern_bytes(65, 16));
-  g.tensor(bcsr).sparsity = {ir::SparsityEncoding::kBlockCsr, {2, 2}, 0.75f};
+  // Half zeros: stored bitmap-encoded (in memory every tensor is dense). Its non-zeros include a
+  // -0.0f and a NaN with a payload, which must come back bit for bit.
+  Buffer half_zero = float_bytes(256, 0.5f);
+  for (size_t i = 0; i < 256; i += 2) half_zero.mutable_as<float>()[i] = 0.0f;
+  half_zero.mutable_as<float>()[1] = -0.0f;
+  const uint32_t nan_bits = 0x7FC01234u;
+  std::memcpy(half_zero.mutable_data() + 3 * sizeof(float), &nan_bits, sizeof(nan_bits));
+  const TensorId sparse = g.add_constant("bitmap.weight", {16, 16}, DType::kFloat32, half_zero);
+  g.tensor(sparse).sparsity = {ir::SparsityEncoding::kDense, {1, 4}, 0.875f};
+  // Three non-zeros in 64: stored index-encoded.
+  Buffer few = Buffer::allocate(64);
+  few.mutable_data()[0] = 7;
+  few.mutable_data()[40] = 0x80;
+  few.mutable_data()[63] = 1;
+  const TensorId indexed = g.add_constant("index.weight", {8, 8}, DType::kInt8, few);
+  g.tensor(indexed).sparsity = {ir::SparsityEncoding::kDense, {2, 2}, 0.75f};
   // A constant with no elements (still a constant: its Buffer points somewhere), last, so that its
   // offset is the very end of the weights section.
   static const uint8_t kNothing = 0;
@@ -174,6 +186,32 @@ ir::Graph make_tiny_graph() {
   g.outputs = {add_node(g, "flatten", OpKind::kFlatten, {gap}, {1, 3}, ir::FlattenAttrs{1})};
   g.metadata.name = "tiny";
   g.metadata.class_names = {"a", "b", "c"};
+  return g;
+}
+
+ir::Graph make_sparse_graph() {
+  ir::Graph g;
+  const TensorId x = g.add_value("x", {1, 8, 2, 2});
+  g.inputs = {x};
+  Buffer w1 = Buffer::allocate(16 * 8 * sizeof(float));
+  for (size_t i = 0; i < 16 * 8; i += 4) w1.mutable_as<float>()[i] = 0.25f * static_cast<float>(i % 7) + 0.5f;
+  const TensorId c1w = g.add_constant("conv1.weight", {16, 8, 1, 1}, DType::kFloat32, w1);
+  g.tensor(c1w).sparsity = {ir::SparsityEncoding::kDense, {}, 0.75f};
+  const TensorId a = add_node(g, "conv1", OpKind::kConv2d, {x, c1w}, {1, 16, 2, 2}, ir::Conv2dAttrs{});
+  Buffer w2 = Buffer::allocate(32 * 16 * sizeof(float));
+  w2.mutable_as<float>()[0] = 1.5f;  // then 510 zeros: a padding entry at 256
+  w2.mutable_as<float>()[511] = -2.0f;
+  const TensorId c2w = g.add_constant("conv2.weight", {32, 16, 1, 1}, DType::kFloat32, w2);
+  const TensorId b = add_node(g, "conv2", OpKind::kConv2d, {a, c2w}, {1, 32, 2, 2}, ir::Conv2dAttrs{});
+  g.outputs = {add_node(g, "flatten", OpKind::kFlatten, {b}, {1, 128}, ir::FlattenAttrs{1})};
+  Buffer q1 = Buffer::allocate(35);  // 35 elements: the bitmap's last byte has unused bits
+  for (size_t i = 0; i < 35; i += 3) q1.mutable_data()[i] = static_cast<uint8_t>(0x81 + i);
+  g.tensor(g.add_constant("int8.bitmap", {5, 7}, DType::kInt8, q1)).quant = {{0.5f}, {}, -1};
+  Buffer q2 = Buffer::allocate(40);
+  q2.mutable_data()[3] = 0x7F;
+  q2.mutable_data()[39] = 0x81;
+  g.tensor(g.add_constant("int8.index", {5, 8}, DType::kInt8, q2)).quant = {{0.25f}, {}, -1};
+  g.metadata.name = "sparse";
   return g;
 }
 

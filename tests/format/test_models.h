@@ -17,4 +17,10 @@ ir::Graph make_every_op_graph();
 // bytes on disk, the fuzzer's seed.
 ir::Graph make_tiny_graph();
 
+// Input [1, 8, 2, 2] -> Conv2d 1x1 (8 -> 16, a quarter non-zero: stored bitmap-encoded) -> Conv2d
+// 1x1 (16 -> 32, two non-zeros 510 elements apart: index-encoded with a padding entry) ->
+// Flatten, plus two unread int8 constants, one bitmap-encoded (35 elements: unused bitmap bits),
+// one index-encoded. The fuzzer's seed for compact storage, and the corrupt-file tests' victim.
+ir::Graph make_sparse_graph();
+
 }  // namespace gramlite::format::testing

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       // Full integer, per docs/quantization.md: mutations of its scales, zero points and int8
       // data reach ir::validate_quantization.
       {"seed_int8_model", gramlite::format::testing::make_int8_graph()},
+      // Bitmap- and index-encoded constants (fp32 and int8): mutations reach the sparse decoder.
+      {"seed_sparse_model", gramlite::format::testing::make_sparse_graph()},
   };
   for (const auto& seed : seeds) {
     const gramlite::Status s = gramlite::format::save_model(seed.graph, folder + "/" + seed.name);

@@ -26,5 +26,28 @@ TEST(Stats, MacsAndZeroWeights) {
   EXPECT_EQ((*costs)[6].macs, 2 * 4);  // linear
 }
 
+TEST(Stats, ZeroWeightsOfInt8AndFloat16Weights) {
+  Graph g = testing::conv_bn_relu_graph();
+  Tensor& weight = g.tensor(*g.find_tensor("conv.weight"));
+  std::vector<int8_t> q(108, 0);
+  q[0] = 1;
+  q[50] = -127;
+  weight.dtype = DType::kInt8;
+  weight.data = Buffer::copy_of(q.data(), q.size());
+  auto costs = node_costs(g);
+  ASSERT_TRUE(costs.ok()) << costs.status().message();
+  EXPECT_EQ((*costs)[0].zero_weights, 106);
+  // float16: +0 and -0 (0x8000) are zeros, the smallest subnormal (0x0001) is not.
+  std::vector<uint16_t> h(108, 0x3C00);
+  h[1] = 0x0000;
+  h[2] = 0x8000;
+  h[3] = 0x0001;
+  weight.dtype = DType::kFloat16;
+  weight.data = Buffer::copy_of(h.data(), h.size() * 2);
+  costs = node_costs(g);
+  ASSERT_TRUE(costs.ok()) << costs.status().message();
+  EXPECT_EQ((*costs)[0].zero_weights, 2);
+}
+
 }  // namespace
 }  // namespace gramlite::ir

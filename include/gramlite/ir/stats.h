@@ -24,7 +24,7 @@ bool is_non_trainable_input(OpKind kind, size_t input_index);
 struct NodeCost {
   int64_t macs = 0;        // multiply-accumulates at batch 1
   int64_t parameters = 0;  // elements of constant inputs
-  int64_t zero_weights = 0;  // zero elements among float constant inputs (unstructured sparsity)
+  int64_t zero_weights = 0;  // zeros of a Conv2d / Linear weight: float 0 (either sign), int8 0 (sparsity)
 };
 
 // Per-node costs at batch 1 (same order as graph.nodes).

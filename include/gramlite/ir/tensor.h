@@ -37,14 +37,16 @@ struct QuantParams {
   }
 };
 
-// How a tensor's data is stored. kDense is the plain row-major layout; the compressed encodings
-// are reserved for the pruning work (values of non-zeros + an occupancy bitmap, or block-CSR) and
-// stored in model files: append only.
+// How a constant's bytes are stored in a model file (docs/model-format.md, "Compact sparse
+// storage"). In memory every tensor is kDense: the loader decodes the compact encodings and the
+// writer picks, per constant, the smallest of dense, bitmap and index. kBlockCsr is reserved (no
+// gramlite reads or writes it). Stored in model files: append only.
 enum class SparsityEncoding : uint8_t {
   kDense = 0,
-  kBitmap = 1,
-  kBlockCsr = 2,
-  kCount = 3,
+  kBitmap = 1,    // an occupancy bitmap, then the non-zero elements
+  kBlockCsr = 2,  // reserved
+  kIndex = 3,     // one u8 gap per stored element, then the stored elements
+  kCount = 4,
 };
 const char* sparsity_encoding_name(SparsityEncoding encoding);
 
