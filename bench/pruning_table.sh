@@ -35,27 +35,9 @@ float_variants="dense dense_ft poly50 poly90 const90 poly90_kd poly90_1x4"
 int8_variants="dense.int8 poly90.int8 poly90_1x4.int8"
 mkdir -p "$out"
 
-say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-want() { [[ $stage == all || $stage == "$1" ]]; }
+# shellcheck source=bench/table_steps.sh
+source "$(dirname "$0")/table_steps.sh"
 per_class() { case $1 in gram2) echo 1500 ;; morphology4) echo 750 ;; esac; }
-make_once() {
-  local target=$1
-  shift
-  if [[ -e $target ]]; then return 0; fi
-  say "$target"
-  "$@"
-}
-# A training run (train / prune) writes its model after every improving epoch, so the model's
-# existence does not mean the run finished: TARGET.done does. A run with a checkpoint resumes.
-train_once() {
-  local target=$1
-  shift
-  if [[ -e $target.done ]]; then return 0; fi
-  say "$target"
-  local resume=()
-  [[ -e ${target%.gramlite}.ckpt ]] && resume=(--resume)
-  "$@" "${resume[@]}" && touch "$target.done"
-}
 
 for task in $tasks; do
   data=$out/$task.tiles

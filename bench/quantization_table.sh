@@ -29,18 +29,9 @@ tasks=${TASKS:-gram2 morphology4}
 variants="fp32 fp16 dynamic int8 int8_per_tensor int8_per_tensor_cle_bc int8_qat"
 mkdir -p "$out"
 
-say() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-want() { [[ $stage == all || $stage == "$1" ]]; }
+# shellcheck source=bench/table_steps.sh
+source "$(dirname "$0")/table_steps.sh"
 per_class() { case $1 in gram2) echo 1000 ;; morphology4) echo 500 ;; esac; }
-
-# Runs "$@" writing $target only when $target is missing (the command writes it atomically).
-make_once() {
-  local target=$1
-  shift
-  if [[ -e $target ]]; then return 0; fi
-  say "$target"
-  "$@"
-}
 
 for task in $tasks; do
   data=$out/$task.tiles
