@@ -14,6 +14,7 @@
 #   poly50       polynomial 0 -> 50 %               poly90     polynomial 0 -> 90 %
 #   const90      constant 90 % from step 0 (the study's TF-MOT ConstantSparsity)
 #   poly90_kd    poly90 with the dense model as teacher (--distill)
+#   poly90_kdft  poly90 with dense_ft as teacher (--teacher)
 #   poly90_1x4   poly90 in 1x4 blocks (the int8 block-sparse kernels' unit)
 #   *.int8       full-integer int8 of dense, poly90 and poly90_1x4 (300 calibration images)
 # Structured (stages sdense, structured): MobileNet v2 and ResNet50 (STRUCT_ARCHS) trained as the
@@ -31,7 +32,7 @@ threads=${THREADS:-$(nproc 2>/dev/null || echo 2)}
 tasks=${TASKS:-gram2 morphology4}
 arch=mobilenet_v1
 prune_epochs=${PRUNE_EPOCHS:-8}
-float_variants="dense dense_ft poly50 poly90 const90 poly90_kd poly90_1x4"
+float_variants="dense dense_ft poly50 poly90 const90 poly90_kd poly90_kdft poly90_1x4"
 int8_variants="dense.int8 poly90.int8 poly90_1x4.int8"
 mkdir -p "$out"
 
@@ -62,6 +63,8 @@ for task in $tasks; do
     train_once "$m.dense_ft.gramlite" "$G" train --model "$m.dense.gramlite" "${common[@]}" -o "$m.dense_ft.gramlite"
     train_once "$m.poly90_kd.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 --distill \
       -o "$m.poly90_kd.gramlite"
+    train_once "$m.poly90_kdft.gramlite" "$G" prune "$m.dense.gramlite" "${common[@]}" --sparsity 0.9 \
+      --teacher "$m.dense_ft.gramlite" -o "$m.poly90_kdft.gramlite"
   fi
   for sarch in ${STRUCT_ARCHS:-mobilenet_v2 resnet50}; do
     sm=$out/$task.$sarch
@@ -143,8 +146,8 @@ PY
     done
   done
   printf '\n'
-  printf '| task | variant | test accuracy | vs dense (points) | macro F1 | zeros in conv/linear weights | file bytes | dense fp32 / file | gzip -9 bytes | latency ms (1 thread) | dense / latency |\n'
-  printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+  printf '| task | variant | test accuracy | vs dense (points) | vs dense_ft (points) | macro F1 | zeros in conv/linear weights | file bytes | dense fp32 / file | gzip -9 bytes | latency ms (1 thread) | dense / latency |\n'
+  printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
   for task in $tasks; do
     m=$out/$task.$arch
     [[ -e $m.dense.gramlite ]] || continue
@@ -160,7 +163,8 @@ def load(v, kind):
         return json.load(open(f"{m}.{v}.{kind}.json"))
     except FileNotFoundError:
         return None
-e, dense = load(variant, "eval"), load("dense", "eval")
+e, dense, dense_ft = load(variant, "eval"), load("dense", "eval"), load("dense_ft", "eval")
+vs_ft = f"{100 * (e['accuracy'] - dense_ft['accuracy']):+.2f}" if dense_ft else "-"
 info = load(variant, "info")
 bench = load(variant, "bench")
 dense_twin = "dense.int8" if variant.endswith(".int8") else "dense"
@@ -168,7 +172,7 @@ dense_bench = load(dense_twin, "bench")
 latency = f"{bench['median_ms']:.2f}" if bench else "-"
 speedup = f"{dense_bench['median_ms'] / bench['median_ms']:.2f}x" if bench and dense_bench else "-"
 zeros = f"{100 * info['weight_sparsity']:.1f} %" if info else "-"
-print(f"| {task} | {variant} | {e['accuracy']:.4f} | {100 * (e['accuracy'] - dense['accuracy']):+.2f} | "
+print(f"| {task} | {variant} | {e['accuracy']:.4f} | {100 * (e['accuracy'] - dense['accuracy']):+.2f} | {vs_ft} | "
       f"{e['macro_f1']:.4f} | {zeros} | {int(size):,} | {int(dense_size) / int(size):.2f}x | {int(gz):,} | "
       f"{latency} | {speedup} |")
 PY

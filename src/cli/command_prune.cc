@@ -36,6 +36,7 @@ struct PruneFlags {
   std::vector<std::string> skip;
   int probe_images = 256;
   bool distill = false;
+  std::string teacher;  // --teacher FILE; default: the model being pruned
   double distill_temperature = 4.0;
   double distill_weight = 0.5;
   double structured = -1.0;
@@ -46,12 +47,13 @@ struct PruneFlags {
   int taylor_batches = 16;
 };
 
-// The teacher for --distill: the model being pruned, as it is.
+// The teacher for --distill: --teacher FILE, else the model being pruned, as it is.
 Status add_teacher(const PruneFlags& f, train::TrainingJobOptions& job) {
-  if (!f.distill) return Status::Ok();
-  GRAMLITE_ASSIGN_OR_RETURN(ir::Graph teacher, format::load_model(f.train.model));
+  if (!f.distill && f.teacher.empty()) return Status::Ok();
+  const std::string& file = f.teacher.empty() ? f.train.model : f.teacher;
+  GRAMLITE_ASSIGN_OR_RETURN(ir::Graph teacher, format::load_model(file));
   job.teacher = std::make_shared<const ir::Graph>(std::move(teacher));
-  job.teacher_description = f.train.model;
+  job.teacher_description = file;
   job.distill_temperature = f.distill_temperature;
   job.distill_weight = f.distill_weight;
   return Status::Ok();
@@ -266,6 +268,7 @@ void add_prune_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--taylor-batches", flags->taylor_batches, "Structured, taylor: training batches the scores sum over")
       ->check(CLI::Range(1, 100000));
   cmd->add_flag("--distill", flags->distill, "The unpruned model teaches the pruned one (knowledge distillation)");
+  cmd->add_option("--teacher", flags->teacher, "Distil from this model instead of the one being pruned (implies --distill)");
   cmd->add_option("--distill-temperature", flags->distill_temperature, "Distillation temperature")->check(positive_number());
   cmd->add_option("--distill-weight", flags->distill_weight, "Weight of the teacher's loss, in [0, 1]")
       ->check(CLI::Range(0.0, 1.0));

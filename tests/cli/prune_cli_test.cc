@@ -54,6 +54,7 @@ TEST_F(PruneCliTest, BadFlagsAndFilesGiveOneClearErrorAndNoOutput) {
       {common() + "--sparsity 0.5 --end-step 100000 -o " + out, "ends at step 100000", 2},
       {common() + "--sparsity 0.5 --initial-sparsity 0.7 -o " + out, "initial sparsity", 2},
       {"prune " + path("missing.gramlite") + " --data " + data_ + " --sparsity 0.5 -o " + out, "missing.gramlite", 3},
+      {common() + "--sparsity 0.5 --teacher " + path("no_teacher.gramlite") + " -o " + out, "no_teacher.gramlite", 3},
       {"prune " + path("corrupt.gramlite") + " --data " + data_ + " --sparsity 0.5 -o " + out, "corrupt.gramlite", 4},
   };
   for (const auto& [args, words, code] : failures) {
