@@ -23,7 +23,8 @@
 # Every step is skipped when it finished (a training run: its OUTPUT.done), and an interrupted
 # training run resumes from its checkpoint, so the script continues where it stopped.
 # Environment: GRAMLITE (default build/gramlite), THREADS (default nproc), EPOCHS (dense training,
-# default 8), PRUNE_EPOCHS (default 8), RUNS (latency runs, default 30), TASKS.
+# default 8), PRUNE_EPOCHS (default 8), RUNS (latency runs per round, default 30), ROUNDS (default 5),
+# TASKS, STRUCT_ARCHS.
 set -euo pipefail
 G=${GRAMLITE:-build/gramlite}
 out=${1:?usage: bench/pruning_table.sh OUT_DIR [data|dense|prune|int8|measure|latency|table|all]}
@@ -86,10 +87,6 @@ for task in $tasks; do
           > '$sm.$v.eval.json.tmp' && mv '$sm.$v.eval.json.tmp' '$sm.$v.eval.json'"
         make_once "$sm.$v.info.json" sh -c "'$G' info '$f' --json > '$sm.$v.info.json.tmp' && mv '$sm.$v.info.json.tmp' '$sm.$v.info.json'"
       fi
-      if want latency; then
-        make_once "$sm.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} --json \
-          > '$sm.$v.bench.json.tmp' && mv '$sm.$v.bench.json.tmp' '$sm.$v.bench.json'"
-      fi
     done
   done
   if want int8; then
@@ -109,11 +106,14 @@ for task in $tasks; do
     done
   fi
   if want latency; then
-    for v in $float_variants $int8_variants; do
-      f=$m.$v.gramlite
-      [[ -e $f && ( -e $f.done || $v == *.int8 ) ]] || continue
-      make_once "$m.$v.bench.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} --json \
-        > '$m.$v.bench.json.tmp' && mv '$m.$v.bench.json.tmp' '$m.$v.bench.json'"
+    # Rounds over every model in turn, so that a change of machine load hits all of them alike; the
+    # table takes the median of a model's round medians.
+    for round in $(seq "${ROUNDS:-5}"); do
+      for f in $m.*.gramlite $out/$task.*.dense.gramlite $out/$task.*.half.gramlite; do
+        [[ -e $f && ( -e $f.done || $f == *.int8.gramlite ) ]] || continue
+        make_once "${f%.gramlite}.bench.$round.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} \
+          --json > '${f%.gramlite}.bench.$round.json.tmp' && mv '${f%.gramlite}.bench.$round.json.tmp' '${f%.gramlite}.bench.$round.json'"
+      done
     done
   fi
 done
@@ -130,6 +130,10 @@ if want table; then
 import json, sys
 task, arch, variant, m = sys.argv[1:]
 def load(v, kind):
+    if kind == "bench":  # the median of the rounds' medians
+        import glob, statistics
+        rounds = [json.load(open(f))["median_ms"] for f in glob.glob(f"{m}.{v}.bench.*.json")]
+        return {"median_ms": statistics.median(rounds)} if rounds else None
     try:
         return json.load(open(f"{m}.{v}.{kind}.json"))
     except FileNotFoundError:
@@ -159,6 +163,10 @@ PY
 import json, sys
 task, variant, m, size, dense_size, gz = sys.argv[1:]
 def load(v, kind):
+    if kind == "bench":  # the median of the rounds' medians
+        import glob, statistics
+        rounds = [json.load(open(f))["median_ms"] for f in glob.glob(f"{m}.{v}.bench.*.json")]
+        return {"median_ms": statistics.median(rounds)} if rounds else None
     try:
         return json.load(open(f"{m}.{v}.{kind}.json"))
     except FileNotFoundError:
