@@ -5,17 +5,14 @@
 //   make_sparse_model IN.gml OUT.gml [SPARSITY=0.9] [--block]
 //
 // Per 1x1 Conv2d (groups 1), the SPARSITY fraction of its weights with the smallest magnitude are
-// set to 0; with --block, the fraction of its 1x4 blocks (one output channel, 4 consecutive input
-// channels) with the smallest L1 norm, the int8 kernels' unit. Float32 weights only (quantize
-// afterwards: zeros stay zeros).
-#include <algorithm>
-#include <cmath>
+// set to 0 (TF-MOT's mask, one shot: compress::prune_weight_once); with --block, the fraction of
+// its 1x4 blocks (one output channel, 4 consecutive input channels), the int8 kernels' unit.
+// Float32 weights only (quantize afterwards: zeros stay zeros).
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "gramlite/compress/pruning.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/graph.h"
 
@@ -52,24 +49,7 @@ int main(int argc, char** argv) {
     if (a.kernel_h != 1 || a.kernel_w != 1 || a.groups != 1) continue;
     ir::Tensor& t = g.tensor(node.inputs[1]);
     if (t.dtype != ir::DType::kFloat32 || !t.is_constant() || t.shape.size() != 4) continue;
-    std::vector<float> w(t.data.as<float>(), t.data.as<float>() + t.element_count());
-    const int64_t out = t.shape[0], in = t.shape[1];
-    const int64_t group = block ? 4 : 1, per_row = (in + group - 1) / group;
-    std::vector<std::pair<float, int64_t>> norms;
-    for (int64_t o = 0; o < out; ++o) {
-      for (int64_t b = 0; b < per_row; ++b) {
-        float n = 0.0f;
-        for (int64_t c = b * group; c < std::min(in, (b + 1) * group); ++c) n += std::fabs(w[static_cast<size_t>(o * in + c)]);
-        norms.emplace_back(n, o * per_row + b);
-      }
-    }
-    std::sort(norms.begin(), norms.end());
-    const auto zeros = static_cast<size_t>(std::lround(fraction * static_cast<double>(norms.size())));
-    for (size_t i = 0; i < zeros; ++i) {
-      const int64_t o = norms[i].second / per_row, b = norms[i].second % per_row;
-      for (int64_t c = b * group; c < std::min(in, (b + 1) * group); ++c) w[static_cast<size_t>(o * in + c)] = 0.0f;
-    }
-    t.data = Buffer::copy_of(w.data(), w.size() * sizeof(float));
+    compress::prune_weight_once(t, fraction, block ? compress::PruningBlock{1, 4} : compress::PruningBlock{});
     ++layers;
   }
   const Status saved = format::save_model(g, argv[2]);

@@ -38,8 +38,12 @@ ParameterCount count_parameters(const Graph& graph) {
 
 namespace {
 
-// Zeros of a weight: float32 and float16 values equal to 0 (either sign), int8 stored 0 (a weight's
-// zero point is 0, so that is the real 0). Other dtypes are not weights and count none.
+int64_t activation_macs(Activation activation, int64_t elements) {
+  return activation == Activation::kNone ? 0 : elements;
+}
+
+}  // namespace
+
 int64_t count_zero_weights(const Tensor& t) {
   if (!t.is_constant() || t.sparsity.encoding != SparsityEncoding::kDense) return 0;
   int64_t zeros = 0;
@@ -60,12 +64,6 @@ int64_t count_zero_weights(const Tensor& t) {
   }
   return zeros;
 }
-
-int64_t activation_macs(Activation activation, int64_t elements) {
-  return activation == Activation::kNone ? 0 : elements;
-}
-
-}  // namespace
 
 Result<std::vector<NodeCost>> node_costs(const Graph& graph) {
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<Shape> shapes, infer_shapes_for_batch(graph, 1));

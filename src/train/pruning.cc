@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include <c10/core/GradMode.h>
@@ -12,6 +13,20 @@
 
 namespace gramlite::train {
 namespace {
+
+// The settings TF-MOT leaves to the user, filled in from the run's length: the polynomial schedule
+// reaches its target at 2/3 of the steps, and the mask is updated about 20 times over the span (at
+// most every 100 steps, TF-MOT's default frequency).
+compress::PruningSchedule resolve_schedule(compress::PruningSchedule s, int64_t total_steps) {
+  if (s.kind == compress::PruningScheduleKind::kPolynomial && s.end_step < 0) {
+    s.end_step = std::max(s.begin_step + 1, total_steps * 2 / 3);
+  }
+  if (s.frequency <= 0) {
+    const int64_t span = s.end_step >= 0 ? s.end_step - s.begin_step : total_steps - s.begin_step;
+    s.frequency = std::min<int64_t>(100, std::max<int64_t>(1, span / 20));
+  }
+  return s;
+}
 
 using nlohmann::json;
 
@@ -160,15 +175,8 @@ class PruningHooks : public TrainingHooks {
 
   Status before_training(TorchGraph& torch, const TrainingContext& context) override {
     total_steps_ = context.steps_per_epoch * context.epochs;
-    compress::PruningSchedule& s = schedule_;
-    if (s.kind == compress::PruningScheduleKind::kPolynomial && s.end_step < 0) {
-      s.end_step = std::max(s.begin_step + 1, total_steps_ * 2 / 3);
-    }
-    if (s.frequency <= 0) {
-      const int64_t span = s.end_step >= 0 ? s.end_step - s.begin_step : total_steps_ - s.begin_step;
-      s.frequency = std::min<int64_t>(100, std::max<int64_t>(1, span / 20));
-    }
-    GRAMLITE_RETURN_IF_ERROR(compress::validate_schedule(s));
+    schedule_ = resolve_schedule(schedule_, total_steps_);
+    GRAMLITE_RETURN_IF_ERROR(compress::validate_schedule(schedule_));
     if (final_update_step() >= total_steps_) {
       return invalid_argument("the pruning schedule ends at step ", final_update_step(), " but the run has only ",
                               total_steps_, " steps (", context.epochs, " epochs of ", context.steps_per_epoch,
@@ -216,10 +224,7 @@ class PruningHooks : public TrainingHooks {
     for (size_t l = 0; l < layers_.size(); ++l) {
       const std::optional<ir::TensorId> id = model.find_tensor(layers_[l].tensor);
       if (!id) continue;
-      ir::Sparsity& sparsity = model.tensor(*id).sparsity;
-      sparsity.target_sparsity = static_cast<float>(target_of(l));
-      sparsity.block_shape.clear();
-      if (!(options_.block == compress::PruningBlock{})) sparsity.block_shape = {options_.block.rows, options_.block.cols};
+      compress::record_pruning_target(model.tensor(*id), target_of(l), options_.block);
     }
     model.metadata.extra["pruning.schedule"] = compress::pruning_schedule_name(schedule_.kind);
     model.metadata.extra["pruning.target_sparsity"] = str_cat(options_.schedule.final_sparsity);
@@ -337,20 +342,18 @@ Result<UnstructuredPruningResult> run_unstructured_pruning(const UnstructuredPru
     return invalid_argument("pruning starts from a trained model file (job.model.model_file)");
   }
   if (options.probe_images < 1) return invalid_argument("the probe needs at least 1 image, got ", options.probe_images);
-  {
-    compress::PruningSchedule check = options.schedule;
-    if (check.kind == compress::PruningScheduleKind::kPolynomial && check.end_step < 0) check.end_step = check.begin_step + 1;
-    if (check.frequency <= 0) check.frequency = 1;
-    GRAMLITE_RETURN_IF_ERROR(compress::validate_schedule(check));
-  }
+  // Bad settings fail here, before the data loads; the defaults that depend on the run's length
+  // are checked again once it is known (before_training).
+  GRAMLITE_RETURN_IF_ERROR(
+      compress::validate_schedule(resolve_schedule(options.schedule, std::numeric_limits<int32_t>::max())));
   PruningHooks hooks(options);
   UnstructuredPruningResult result;
   GRAMLITE_ASSIGN_OR_RETURN(result.training, run_training_job(options.job, callbacks, &hooks));
   result.schedule = hooks.schedule();
   result.total_steps = hooks.total_steps();
   result.base_probe_loss = hooks.base_probe_loss();
-  ir::Graph& model = result.training.summary.model;
-  hooks.annotate(model);
+  // The trainer annotated the kept model (PruningHooks::annotate) when it kept it.
+  const ir::Graph& model = result.training.summary.model;
   for (size_t l = 0; l < hooks.layers().size(); ++l) {
     const compress::PrunableWeight& w = hooks.layers()[l];
     PrunedLayer layer;

@@ -17,12 +17,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string output_stem(const std::string& output) {
-  const std::string suffix = ".gramlite";
-  const bool has = output.size() >= suffix.size() && output.compare(output.size() - suffix.size(), suffix.size(), suffix) == 0;
-  return has ? output.substr(0, output.size() - suffix.size()) : output;
-}
-
 Result<int64_t> total_macs(const ir::Graph& graph) {
   GRAMLITE_ASSIGN_OR_RETURN(std::vector<ir::NodeCost> costs, ir::node_costs(graph));
   int64_t macs = 0;

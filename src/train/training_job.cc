@@ -23,12 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string output_stem(const std::string& output) {
-  const std::string suffix = ".gramlite";
-  const bool has = output.size() >= suffix.size() && output.compare(output.size() - suffix.size(), suffix.size(), suffix) == 0;
-  return has ? output.substr(0, output.size() - suffix.size()) : output;
-}
-
 fs::path normal(const std::string& file) {
   std::error_code error;
   const fs::path absolute = fs::absolute(file, error);
@@ -116,6 +110,12 @@ Status check_options(const TrainingJobOptions& o) {
 }
 
 }  // namespace
+
+std::string output_stem(const std::string& output) {
+  const std::string suffix = ".gramlite";
+  const bool has = output.size() >= suffix.size() && output.compare(output.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return has ? output.substr(0, output.size() - suffix.size()) : output;
+}
 
 std::string checkpoint_path(const TrainingJobOptions& o) {
   if (!o.checkpoint.empty() || o.output.empty()) return o.checkpoint;

@@ -7,8 +7,8 @@
 
 namespace gramlite::format::testing {
 
-// In each float32 Conv2d / Linear weight, sets the round(n x fraction) values of smallest
-// magnitude (ties: the lower index first) to +0.0f. Returns the number of values zeroed.
+// In each float32 Conv2d / Linear weight, zeros the `fraction` of smallest magnitude
+// (compress::prune_weight_once: TF-MOT's mask, one shot). Returns the number of values zeroed.
 int64_t zero_smallest_weights(ir::Graph& graph, double fraction);
 
 }  // namespace gramlite::format::testing

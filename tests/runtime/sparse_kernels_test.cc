@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gramlite/compress/calibration.h"
+#include "gramlite/compress/pruning.h"
 #include "gramlite/compress/quantize.h"
 #include "gramlite/runtime/session.h"
 #include "gramlite/zoo/zoo.h"
@@ -309,30 +310,13 @@ bool is_pointwise(const ir::Graph& g, const ir::Node& node) {
 }
 
 // Zeros, in every 1x1 convolution, the `fraction` of weights of smallest magnitude; with `block`,
-// the fraction of 1x4 blocks (one output channel, 4 consecutive input channels) of smallest L1 norm.
+// the fraction of 1x4 blocks (one output channel, 4 consecutive input channels).
 int prune_pointwise(ir::Graph& g, double fraction, bool block) {
   int pruned = 0;
   for (const ir::Node& node : g.nodes) {
     if (!is_pointwise(g, node)) continue;
-    ir::Tensor& t = g.tensor(node.inputs[1]);
-    std::vector<float> w(t.data.as<float>(), t.data.as<float>() + t.element_count());
-    const int64_t out = t.shape[0], in = t.shape[1];
-    const int64_t group = block ? 4 : 1, per_row = (in + group - 1) / group;
-    std::vector<std::pair<float, int64_t>> norms;
-    for (int64_t o = 0; o < out; ++o) {
-      for (int64_t b = 0; b < per_row; ++b) {
-        float n = 0;
-        for (int64_t c = b * group; c < std::min(in, (b + 1) * group); ++c) n += std::fabs(w[static_cast<size_t>(o * in + c)]);
-        norms.push_back({n, o * per_row + b});
-      }
-    }
-    std::sort(norms.begin(), norms.end());
-    const auto zeros = static_cast<size_t>(std::lround(fraction * static_cast<double>(norms.size())));
-    for (size_t i = 0; i < zeros; ++i) {
-      const int64_t o = norms[i].second / per_row, b = norms[i].second % per_row;
-      for (int64_t c = b * group; c < std::min(in, (b + 1) * group); ++c) w[static_cast<size_t>(o * in + c)] = 0.0f;
-    }
-    t.data = Buffer::copy_of(w.data(), w.size() * sizeof(float));
+    compress::prune_weight_once(g.tensor(node.inputs[1]), fraction,
+                                block ? compress::PruningBlock{1, 4} : compress::PruningBlock{});
     ++pruned;
   }
   return pruned;

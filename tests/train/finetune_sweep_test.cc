@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "gramlite/data/synth/tile_dataset_writer.h"
 #include "gramlite/train/finetune_sweep.h"
+#include "tile_dataset_test.h"
 
 namespace gramlite::train {
 namespace {
@@ -24,30 +24,10 @@ std::string read_text(const fs::path& path) {
   return out.str();
 }
 
-class FinetuneSweepTest : public ::testing::Test {
+class FinetuneSweepTest : public testing::TileDatasetTest<FinetuneSweepTest> {
  protected:
   static void SetUpTestSuite() {
-    std::string pattern = (fs::temp_directory_path() / "gramlite_finetune_sweep_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = new fs::path(pattern);
-    data::synth::TileDatasetOptions options;
-    options.out_dir = (*root_ / "tiles").string();
-    options.task = "gram2";
-    options.per_class = 8;
-    options.size = 32;
-    options.seed = 3;
-    options.split_fractions = {0.6, 0.2, 0.2};
-    auto written = data::synth::write_tile_dataset(options, nullptr);  // the caller's thread
-    ASSERT_TRUE(written.ok()) << written.status().message();
-  }
-  static void TearDownTestSuite() {
-    std::error_code ignored;
-    fs::remove_all(*root_, ignored);
-    delete root_;
-  }
-  void SetUp() override {
-    dir_ = *root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::create_directories(dir_);
+    ASSERT_NO_FATAL_FAILURE(make_root("gramlite_finetune_sweep", {{"tiles", 8, 32, 3}}));
   }
 
   // A tiny sweep: the smallest MobileNetV2 at 32 px, one epoch, one thread.
@@ -56,7 +36,7 @@ class FinetuneSweepTest : public ::testing::Test {
     options.job.model.arch = "mobilenet_v2";
     options.job.model.alpha = 0.35;
     options.job.model.input_size = 32;
-    options.job.data = (*root_ / "tiles").string();
+    options.job.data = data("tiles");
     options.job.epochs = 1;
     options.job.batch = 8;
     options.job.threads = 1;
@@ -86,11 +66,7 @@ class FinetuneSweepTest : public ::testing::Test {
     return callbacks;
   }
 
-  static fs::path* root_;
-  fs::path dir_;
 };
-
-fs::path* FinetuneSweepTest::root_ = nullptr;
 
 TEST_F(FinetuneSweepTest, TrainsEveryCellAndResumesWithoutRerunningFinishedRows) {
   Log log;

@@ -6,14 +6,12 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 
-#include "gramlite/base/thread_pool.h"
 #include "gramlite/compress/pruning.h"
-#include "gramlite/data/synth/tile_dataset_writer.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/train/pruning.h"
 #include "gramlite/train/training_job.h"
+#include "tile_dataset_test.h"
 #include "train/checkpoint.h"
 
 namespace gramlite::train {
@@ -21,56 +19,30 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct StopAfter : std::runtime_error {
-  StopAfter() : std::runtime_error("simulated interruption") {}
-};
-
-class PruningJobTest : public ::testing::Test {
+class PruningJobTest : public testing::TileDatasetTest<PruningJobTest> {
  protected:
   static void SetUpTestSuite() {
-    std::string pattern = (fs::temp_directory_path() / "gramlite_prune_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = new fs::path(pattern);
-    ThreadPool pool(2);
-    data::synth::TileDatasetOptions options;
-    options.out_dir = (*root_ / "tiles").string();
-    options.task = "gram2";
-    options.per_class = 24;
-    options.size = 48;
-    options.seed = 3;
-    options.split_fractions = {0.6, 0.2, 0.2};
-    auto written = data::synth::write_tile_dataset(options, &pool);
-    ASSERT_TRUE(written.ok()) << written.status().message();
+    ASSERT_NO_FATAL_FAILURE(make_root("gramlite_prune", {{"tiles", 24, 48, 3}}));
     // The dense model every test prunes: MobileNet v1 at width 0.25, one epoch.
     TrainingJobOptions job;
     job.model.arch = "mobilenet_v1";
     job.model.alpha = 0.25;
     job.model.input_size = 48;
-    job.data = (*root_ / "tiles").string();
+    job.data = data("tiles");
     job.epochs = 1;
     job.batch = 8;
     job.seed = 2;
     job.threads = 1;
     job.workers = 1;
-    job.output = (*root_ / "dense.gramlite").string();
+    job.output = data("dense.gramlite");
     auto trained = run_training_job(job);
     ASSERT_TRUE(trained.ok()) << trained.status().message();
   }
-  static void TearDownTestSuite() {
-    std::error_code ignored;
-    fs::remove_all(*root_, ignored);
-    delete root_;
-  }
-  void SetUp() override {
-    dir_ = *root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::create_directories(dir_);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
   UnstructuredPruningOptions options(double sparsity, int epochs) const {
     UnstructuredPruningOptions o;
-    o.job.model.model_file = (*root_ / "dense.gramlite").string();
-    o.job.data = (*root_ / "tiles").string();
+    o.job.model.model_file = data("dense.gramlite");
+    o.job.data = data("tiles");
     o.job.epochs = epochs;
     o.job.batch = 8;
     o.job.learning_rate = 1e-3;
@@ -88,11 +60,7 @@ class PruningJobTest : public ::testing::Test {
     return g.tensor(*id);
   }
 
-  static fs::path* root_;
-  fs::path dir_;
 };
-
-fs::path* PruningJobTest::root_ = nullptr;
 
 TEST_F(PruningJobTest, EveryLayerEndsAtItsTargetAndTheFileKeepsTheZeros) {
   for (auto kind : {compress::PruningScheduleKind::kPolynomial, compress::PruningScheduleKind::kConstant}) {
@@ -156,7 +124,7 @@ TEST_F(PruningJobTest, ResumeReproducesTheUninterruptedRun) {
   o.job.checkpoint = file("split.ckpt");
   TrainingJobCallbacks stop;
   stop.trainer.on_epoch = [](const EpochRecord& r) {
-    if (r.epoch == 1) throw StopAfter();
+    if (r.epoch == 1) throw testing::StopAfter();
   };
   ASSERT_FALSE(run_unstructured_pruning(o, stop).ok());
   o.job.resume = true;

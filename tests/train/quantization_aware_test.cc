@@ -14,7 +14,6 @@
 
 #include "gramlite/compress/quantize.h"
 #include "gramlite/data/dataset/folder_dataset.h"
-#include "gramlite/data/synth/tile_dataset_writer.h"
 #include "gramlite/format/model_file.h"
 #include "gramlite/ir/passes.h"
 #include "gramlite/ir/quantization.h"
@@ -24,6 +23,7 @@
 #include "train/checkpoint.h"
 #include "train/fake_quant.h"
 #include "train/torch_graph_internal.h"
+#include "tile_dataset_test.h"
 #include "train_test_util.h"
 
 namespace gramlite::train {
@@ -372,36 +372,11 @@ TEST(FakeQuantGraphTest, BadSettingsAreRefused) {
 }
 
 // Whole runs on synthetic Gram-stain tiles (slow).
-class QatJobTest : public ::testing::Test {
+class QatJobTest : public testing::TileDatasetTest<QatJobTest> {
  protected:
   static void SetUpTestSuite() {
-    std::string pattern = (fs::temp_directory_path() / "gramlite_qat_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = new fs::path(pattern);
-    ThreadPool pool(2);
-    for (const auto& [name, per_class] : {std::pair<const char*, int>{"gram2", 200}, {"small", 30}}) {
-      data::synth::TileDatasetOptions options;
-      options.out_dir = (*root_ / name).string();
-      options.task = "gram2";
-      options.per_class = per_class;
-      options.size = 64;
-      options.seed = 11;
-      options.split_fractions = {0.6, 0.2, 0.2};
-      auto written = data::synth::write_tile_dataset(options, &pool);
-      ASSERT_TRUE(written.ok()) << written.status().message();
-    }
+    ASSERT_NO_FATAL_FAILURE(make_root("gramlite_qat", {{"gram2", 200, 64, 11}, {"small", 30, 64, 11}}));
   }
-  static void TearDownTestSuite() {
-    std::error_code ignored;
-    fs::remove_all(*root_, ignored);
-    delete root_;
-  }
-  void SetUp() override {
-    dir_ = *root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::create_directories(dir_);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-  static std::string data(const std::string& name) { return (*root_ / name).string(); }
 
   // A float mobilenet_v2 (width 0.35, 64 px) for gram2, random weights or trained `epochs` epochs.
   std::string float_model(int epochs, const std::string& dataset) {
@@ -487,15 +462,7 @@ class QatJobTest : public ::testing::Test {
     return history.empty() ? 0.0 : sum / static_cast<double>(history.size());
   }
 
-  static fs::path* root_;
-  fs::path dir_;
   double float_epoch_seconds_ = 0.0;
-};
-
-fs::path* QatJobTest::root_ = nullptr;
-
-struct StopAfter : std::runtime_error {
-  StopAfter() : std::runtime_error("simulated interruption") {}
 };
 
 TEST_F(QatJobTest, ResumeReproducesTheUninterruptedRun) {
@@ -512,7 +479,7 @@ TEST_F(QatJobTest, ResumeReproducesTheUninterruptedRun) {
   o.job.checkpoint = file("split.ckpt");
   TrainingJobCallbacks stop;
   stop.trainer.on_epoch = [](const EpochRecord& r) {
-    if (r.epoch == 2) throw StopAfter();
+    if (r.epoch == 2) throw testing::StopAfter();
   };
   ASSERT_FALSE(run_quantization_aware_training(o, stop).ok());
   o.job.resume = true;

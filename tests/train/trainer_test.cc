@@ -6,50 +6,28 @@
 #include <stdexcept>
 
 #include "gramlite/data/dataset/folder_dataset.h"
-#include "gramlite/data/synth/tile_dataset_writer.h"
 #include "gramlite/format/model_file.h"
 #include "train/checkpoint.h"
 #include "gramlite/train/finetune_policy.h"
 #include "gramlite/train/trainer.h"
 #include "gramlite/zoo/zoo.h"
+#include "tile_dataset_test.h"
 
 namespace gramlite::train {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TrainerTest : public ::testing::Test {
+class TrainerTest : public testing::TileDatasetTest<TrainerTest> {
  protected:
   static void SetUpTestSuite() {
-    std::string pattern = (fs::temp_directory_path() / "gramlite_trainer_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    root_ = new fs::path(pattern);
-    data::synth::TileDatasetOptions options;
-    options.out_dir = (*root_ / "gram2").string();
-    options.task = "gram2";
-    options.per_class = 200;
-    options.size = 64;
-    options.seed = 11;
-    options.split_fractions = {0.6, 0.2, 0.2};
-    ThreadPool pool(2);
-    auto written = data::synth::write_tile_dataset(options, &pool);
-    ASSERT_TRUE(written.ok()) << written.status().message();
+    ASSERT_NO_FATAL_FAILURE(make_root("gramlite_trainer", {{"gram2", 200, 64, 11}}));
   }
-  static void TearDownTestSuite() {
-    std::error_code ignored;
-    fs::remove_all(*root_, ignored);
-    delete root_;
-  }
-  void SetUp() override {
-    dir_ = *root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::create_directories(dir_);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
 
   static data::FolderDataset split(const std::string& name) {
     data::FolderDatasetOptions options;
     options.split = name;
-    auto dataset = data::open_folder_dataset((*root_ / "gram2").string(), options);
+    auto dataset = data::open_folder_dataset(data("gram2"), options);
     EXPECT_TRUE(dataset.ok()) << dataset.status().message();
     return std::move(dataset).value();
   }
@@ -89,11 +67,7 @@ class TrainerTest : public ::testing::Test {
     return std::vector<float>(t.data.as<float>(), t.data.as<float>() + t.element_count());
   }
 
-  static fs::path* root_;
-  fs::path dir_;
 };
-
-fs::path* TrainerTest::root_ = nullptr;
 
 TEST_F(TrainerTest, SmallModelLearnsWellAboveChance) {
   const ir::Graph model = small_model();
@@ -148,10 +122,6 @@ TEST_F(TrainerTest, FrozenLayersKeepWeightsAndBatchNormStatistics) {
   EXPECT_LT(summary->trainable_parameters, summary->total_parameters);
 }
 
-struct StopAfter : std::runtime_error {
-  StopAfter() : std::runtime_error("simulated interruption") {}
-};
-
 TEST_F(TrainerTest, ResumeReproducesTheUninterruptedRun) {
   const ir::Graph model = small_model();
   const data::FolderDataset train_split = split("train");
@@ -170,7 +140,7 @@ TEST_F(TrainerTest, ResumeReproducesTheUninterruptedRun) {
   options.checkpoint_path = file("split.ckpt");
   TrainCallbacks stop;
   stop.on_epoch = [](const EpochRecord& r) {
-    if (r.epoch == 2) throw StopAfter();
+    if (r.epoch == 2) throw testing::StopAfter();
   };
   auto interrupted = train_classifier(model, *loader(train_split, model, true, 96),
                                       loader(val_split, model, false, 32).get(), options, stop);

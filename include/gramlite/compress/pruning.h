@@ -79,6 +79,15 @@ std::string pruning_block_name(const PruningBlock& block);
 std::vector<uint8_t> magnitude_mask(const std::vector<float>& weights, const ir::Shape& shape, double sparsity,
                                     const PruningBlock& block);
 
+// Records in `weight`'s sparsity what pruning aimed at: the target and, for blocks larger than 1x1,
+// the block shape (what the runtime's block-sparse kernels and `gramlite info` read).
+void record_pruning_target(ir::Tensor& weight, double sparsity, const PruningBlock& block);
+
+// One-shot magnitude pruning of one float32 constant weight, without fine-tuning: zeros (+0.0) what
+// magnitude_mask removes and records the target. Returns the number of elements zeroed; other
+// dtypes are left alone (0).
+int64_t prune_weight_once(ir::Tensor& weight, double sparsity, const PruningBlock& block);
+
 // The block scores the mask ranks (one per block, row-major over the block grid), and the mask
 // from a threshold on them: what global allocation pools across layers.
 std::vector<float> block_scores(const std::vector<float>& weights, const ir::Shape& shape, const PruningBlock& block);
@@ -144,8 +153,8 @@ std::vector<double> sensitivity_probe_levels();
 std::vector<double> allocate_by_sensitivity(const std::vector<LayerSensitivity>& probes, double base_loss,
                                             double target);
 
-// The fraction of zero elements of a float32 or int8 constant (all bytes zero for float; q == 0
-// for int8), and of all-zero blocks.
+// The fraction of zero elements of a constant weight (as ir::count_zero_weights counts them), and
+// of all-zero blocks.
 double zero_fraction(const ir::Tensor& tensor);
 double zero_block_fraction(const ir::Tensor& tensor, const PruningBlock& block);
 

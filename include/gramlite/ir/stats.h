@@ -27,6 +27,11 @@ struct NodeCost {
   int64_t zero_weights = 0;  // zeros of a Conv2d / Linear weight: float 0 (either sign), int8 0 (sparsity)
 };
 
+// Zeros of a constant weight: float32 and float16 values equal to 0 (either sign), int8 stored 0 (a
+// weight's zero point is 0, so that is the real 0). Other dtypes, and tensors still held in a
+// compact sparse encoding, count none.
+int64_t count_zero_weights(const Tensor& tensor);
+
 // Per-node costs at batch 1 (same order as graph.nodes).
 Result<std::vector<NodeCost>> node_costs(const Graph& graph);
 

@@ -93,6 +93,7 @@ Result<TrainingJobResult> run_training_job(const TrainingJobOptions& options, co
 
 // Where a run writes its checkpoint and logs: the options, or names derived from the output
 // without its ".gramlite" (OUTPUT-stem.ckpt, OUTPUT-stem.train); "" when neither says.
+std::string output_stem(const std::string& output);
 std::string checkpoint_path(const TrainingJobOptions& options);
 std::string log_stem(const TrainingJobOptions& options);
 

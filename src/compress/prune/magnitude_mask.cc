@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "gramlite/compress/pruning.h"
+#include "gramlite/ir/stats.h"
 
 namespace gramlite::compress {
 namespace {
@@ -105,6 +106,28 @@ std::vector<uint8_t> magnitude_mask(const std::vector<float>& weights, const ir:
   return expand_block_mask(scores, sorted[static_cast<size_t>(keep - 1)], shape, block);
 }
 
+void record_pruning_target(ir::Tensor& weight, double sparsity, const PruningBlock& block) {
+  weight.sparsity.target_sparsity = static_cast<float>(sparsity);
+  weight.sparsity.block_shape.clear();
+  if (!(block == PruningBlock{})) weight.sparsity.block_shape = {block.rows, block.cols};
+}
+
+int64_t prune_weight_once(ir::Tensor& weight, double sparsity, const PruningBlock& block) {
+  if (!weight.is_constant() || weight.dtype != ir::DType::kFloat32 || weight.element_count() <= 0) return 0;
+  const float* data = weight.data.as<float>();
+  std::vector<float> values(data, data + weight.element_count());
+  const std::vector<uint8_t> keep = magnitude_mask(values, weight.shape, sparsity, block);
+  int64_t zeroed = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (keep[i] != 0) continue;
+    values[i] = 0.0f;
+    ++zeroed;
+  }
+  weight.data = Buffer::copy_of(values.data(), values.size() * sizeof(float));
+  record_pruning_target(weight, sparsity, block);
+  return zeroed;
+}
+
 std::vector<std::vector<uint8_t>> global_magnitude_masks(const std::vector<PrunableWeight>& layers,
                                                          const std::vector<const std::vector<float>*>& weights,
                                                          double sparsity, const PruningBlock& block) {
@@ -128,18 +151,8 @@ std::vector<std::vector<uint8_t>> global_magnitude_masks(const std::vector<Pruna
 
 double zero_fraction(const ir::Tensor& tensor) {
   const int64_t n = tensor.element_count();
-  if (n <= 0 || !tensor.is_constant()) return 0.0;
-  int64_t zeros = 0;
-  if (tensor.dtype == ir::DType::kFloat32) {
-    const auto* v = reinterpret_cast<const float*>(tensor.data.data());
-    for (int64_t i = 0; i < n; ++i) zeros += v[i] == 0.0f ? 1 : 0;
-  } else if (tensor.dtype == ir::DType::kInt8) {
-    const auto* v = reinterpret_cast<const int8_t*>(tensor.data.data());
-    for (int64_t i = 0; i < n; ++i) zeros += v[i] == 0 ? 1 : 0;
-  } else {
-    return 0.0;
-  }
-  return static_cast<double>(zeros) / static_cast<double>(n);
+  if (n <= 0) return 0.0;
+  return static_cast<double>(ir::count_zero_weights(tensor)) / static_cast<double>(n);
 }
 
 double zero_block_fraction(const ir::Tensor& tensor, const PruningBlock& block) {

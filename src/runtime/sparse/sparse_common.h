@@ -66,31 +66,7 @@ void for_each_tile(ThreadPool* pool, int64_t pixels, int threads, size_t per_thr
 inline size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 #if GRAMLITE_SPARSE_X86
-// dst[c * dst_stride + r] = src[r * src_stride + c] for an 8x8 block of 32-bit elements.
-GRAMLITE_TARGET_AVX2 inline void transpose8x8_avx2(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
-  const __m256 r0 = _mm256_loadu_ps(src + 0 * src_stride), r1 = _mm256_loadu_ps(src + 1 * src_stride);
-  const __m256 r2 = _mm256_loadu_ps(src + 2 * src_stride), r3 = _mm256_loadu_ps(src + 3 * src_stride);
-  const __m256 r4 = _mm256_loadu_ps(src + 4 * src_stride), r5 = _mm256_loadu_ps(src + 5 * src_stride);
-  const __m256 r6 = _mm256_loadu_ps(src + 6 * src_stride), r7 = _mm256_loadu_ps(src + 7 * src_stride);
-  const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-  const __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-  const __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-  const __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  _mm256_storeu_ps(dst + 0 * dst_stride, _mm256_permute2f128_ps(s0, s4, 0x20));
-  _mm256_storeu_ps(dst + 1 * dst_stride, _mm256_permute2f128_ps(s1, s5, 0x20));
-  _mm256_storeu_ps(dst + 2 * dst_stride, _mm256_permute2f128_ps(s2, s6, 0x20));
-  _mm256_storeu_ps(dst + 3 * dst_stride, _mm256_permute2f128_ps(s3, s7, 0x20));
-  _mm256_storeu_ps(dst + 4 * dst_stride, _mm256_permute2f128_ps(s0, s4, 0x31));
-  _mm256_storeu_ps(dst + 5 * dst_stride, _mm256_permute2f128_ps(s1, s5, 0x31));
-  _mm256_storeu_ps(dst + 6 * dst_stride, _mm256_permute2f128_ps(s2, s6, 0x31));
-  _mm256_storeu_ps(dst + 7 * dst_stride, _mm256_permute2f128_ps(s3, s7, 0x31));
-}
-
-// The same for 8 rows given as 256-bit registers of 8 32-bit elements: dst row c gets element c of
+// Transposes 8 rows given as 256-bit registers of 8 32-bit elements: dst row c gets element c of
 // every row.
 GRAMLITE_TARGET_AVX2 inline void transpose8x8_store_avx2(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5,
                                                          __m256 r6, __m256 r7, float* dst, size_t dst_stride) {
@@ -110,6 +86,14 @@ GRAMLITE_TARGET_AVX2 inline void transpose8x8_store_avx2(__m256 r0, __m256 r1, _
   _mm256_storeu_ps(dst + 5 * dst_stride, _mm256_permute2f128_ps(s1, s5, 0x31));
   _mm256_storeu_ps(dst + 6 * dst_stride, _mm256_permute2f128_ps(s2, s6, 0x31));
   _mm256_storeu_ps(dst + 7 * dst_stride, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+// dst[c * dst_stride + r] = src[r * src_stride + c] for an 8x8 block of 32-bit elements.
+GRAMLITE_TARGET_AVX2 inline void transpose8x8_avx2(const float* src, size_t src_stride, float* dst, size_t dst_stride) {
+  transpose8x8_store_avx2(_mm256_loadu_ps(src + 0 * src_stride), _mm256_loadu_ps(src + 1 * src_stride),
+                          _mm256_loadu_ps(src + 2 * src_stride), _mm256_loadu_ps(src + 3 * src_stride),
+                          _mm256_loadu_ps(src + 4 * src_stride), _mm256_loadu_ps(src + 5 * src_stride),
+                          _mm256_loadu_ps(src + 6 * src_stride), _mm256_loadu_ps(src + 7 * src_stride), dst, dst_stride);
 }
 #endif
 
