@@ -43,6 +43,8 @@ struct PruneFlags {
   std::string criterion = "l1";
   int steps = 1;
   std::string target = "macs";
+  bool per_cost = false;
+  int latency_runs = 50;
   int64_t round_to = 8;
   int taylor_batches = 16;
 };
@@ -96,10 +98,11 @@ Result<train::StructuredPruningOptions> structured_options(const PruneFlags& f) 
   o.ratio = f.structured;
   o.criterion = f.criterion;
   o.steps = f.steps;
-  if (f.target != "macs" && f.target != "parameters") {
-    return invalid_argument("--target must be macs or parameters, got '", f.target, "'");
-  }
-  o.target = f.target == "macs" ? compress::PruningTarget::kMacs : compress::PruningTarget::kParameters;
+  const auto target = compress::parse_pruning_target(f.target);
+  if (!target) return invalid_argument("--target must be macs, parameters or latency, got '", f.target, "'");
+  o.target = *target;
+  o.per_cost = f.per_cost;
+  o.latency_runs = f.latency_runs;
   o.round_to = f.round_to;
   o.taylor_batches = f.taylor_batches;
   GRAMLITE_RETURN_IF_ERROR(add_teacher(f, o.job));
@@ -138,7 +141,14 @@ int prune_channels(const PruneFlags& flags) {
             << with_thousands(result->macs_after) << " (-" << fraction(result->macs_after, result->macs_before)
             << " %), parameters " << with_thousands(result->parameters_before) << " -> "
             << with_thousands(result->parameters_after) << " (-"
-            << fraction(result->parameters_after, result->parameters_before) << " %) -> " << flags.train.output << "\n";
+            << fraction(result->parameters_after, result->parameters_before) << " %)";
+  if (options->target == compress::PruningTarget::kLatency) {
+    std::cout << std::setprecision(3) << ", latency (1 thread, profiled then scaled) " << result->latency_before_ms
+              << " ms -> " << result->latency_after_ms << " ms" << std::setprecision(1) << " (-"
+              << (result->latency_before_ms > 0 ? 100.0 * (1.0 - result->latency_after_ms / result->latency_before_ms) : 0.0)
+              << " %)";
+  }
+  std::cout << " -> " << flags.train.output << "\n";
   return 0;
 }
 
@@ -254,15 +264,23 @@ void add_prune_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--probe-images", flags->probe_images, "Sensitivity allocation: validation images per probe")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--structured", flags->structured,
-                  "Structured: remove this fraction of the MACs (or --target parameters) as whole channels, e.g. 0.5")
+                  "Structured: remove this fraction of the MACs (or --target parameters / latency) as whole channels, "
+                  "e.g. 0.5")
       ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--criterion", flags->criterion, "Structured: channel importance l1, l2 (filter norm), bn (batch-norm "
                                                    "scale) or taylor (first-order, from training batches)")
       ->check(CLI::IsMember({"l1", "l2", "bn", "taylor"}));
   cmd->add_option("--steps", flags->steps, "Structured: cut in this many steps, fine-tuning between them (1: one-shot)")
       ->check(CLI::Range(1, 100));
-  cmd->add_option("--target", flags->target, "Structured: what --structured removes a fraction of: macs or parameters")
-      ->check(CLI::IsMember({"macs", "parameters"}));
+  cmd->add_option("--target", flags->target,
+                  "Structured: what --structured removes a fraction of: macs, parameters or latency (each layer's time "
+                  "in a 1-thread profile of the model on this machine, scaled as its channels shrink)")
+      ->check(CLI::IsMember({"macs", "parameters", "latency"}));
+  cmd->add_flag("--per-cost", flags->per_cost,
+                "Structured: remove the channels that cost least importance per unit of the target saved (HALP's "
+                "greedy knapsack), not simply the least important");
+  cmd->add_option("--latency-runs", flags->latency_runs, "Structured, --target latency: timed runs of the profile")
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--round-to", flags->round_to, "Structured: kept channel counts are multiples of this (1: any)")
       ->check(CLI::Range(int64_t{1}, int64_t{1024}));
   cmd->add_option("--taylor-batches", flags->taylor_batches, "Structured, taylor: training batches the scores sum over")

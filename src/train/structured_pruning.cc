@@ -9,6 +9,7 @@
 #include "gramlite/ir/stats.h"
 #include "gramlite/train/dataset_split.h"
 #include "gramlite/train/threads.h"
+#include "train/layer_latency.h"
 #include "train/torch_graph_internal.h"
 #include "train/training_hooks.h"
 
@@ -41,6 +42,12 @@ Result<std::unique_ptr<data::DataLoader>> taylor_loader(const TrainingJobOptions
 
 // Epochs of step `step` (1-based) of `steps`: an equal share, the remainder to the last step, at
 // least one each unless there is no fine-tuning at all.
+double sum(const std::vector<double>& values) {
+  double total = 0;
+  for (const double v : values) total += v;
+  return total;
+}
+
 int step_epochs(int epochs, int step, int steps) {
   if (epochs <= 0) return 0;
   const int share = std::max(1, epochs / steps);
@@ -127,9 +134,26 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
   StructuredPruningResult result;
   GRAMLITE_ASSIGN_OR_RETURN(result.macs_before, total_macs(current));
   result.parameters_before = ir::count_parameters(current).total();
-  const int64_t reference =
-      options.target == compress::PruningTarget::kMacs ? result.macs_before : result.parameters_before;
   const std::string stem = output_stem(job.output);
+  const bool by_latency = options.target == compress::PruningTarget::kLatency;
+  LayerLatencies latency_profile;
+  if (by_latency) {
+    // Profiled once, on the original model: every step plans from the same figures, and a resumed
+    // run reads them back.
+    const std::string profile_path = stem + ".latency.json";
+    std::error_code error;
+    if (job.resume && fs::exists(profile_path, error)) {
+      GRAMLITE_ASSIGN_OR_RETURN(latency_profile, load_layer_latency(profile_path));
+    } else {
+      GRAMLITE_ASSIGN_OR_RETURN(latency_profile, profile_layer_latency(current, options.latency_runs));
+      GRAMLITE_RETURN_IF_ERROR(save_layer_latency(profile_path, latency_profile));
+    }
+    GRAMLITE_ASSIGN_OR_RETURN(const std::vector<double> base, scaled_node_latency(current, latency_profile));
+    result.latency_before_ms = sum(base);
+  }
+  double reference = static_cast<double>(result.macs_before);
+  if (options.target == compress::PruningTarget::kParameters) reference = static_cast<double>(result.parameters_before);
+  if (by_latency) reference = result.latency_before_ms;
 
   for (int step = 1; step <= options.steps; ++step) {
     const bool last = step == options.steps;
@@ -161,13 +185,17 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
       cut_options.target = options.target;
       cut_options.reference = reference;
       cut_options.round_to = options.round_to;
+      cut_options.per_cost = options.per_cost;
+      if (by_latency) {
+        GRAMLITE_ASSIGN_OR_RETURN(cut_options.node_latency, scaled_node_latency(current, latency_profile));
+      }
       GRAMLITE_ASSIGN_OR_RETURN(compress::PrunedGraph pruned, compress::prune_channels(current, importance, cut_options));
       if (options.on_cut) options.on_cut(step, options.steps, pruned.report);
       result.steps.push_back(pruned.report);
       cut = std::move(pruned.graph);
       cut.metadata.extra["pruning.structured_ratio"] = str_cat(options.ratio);
-      cut.metadata.extra["pruning.structured_target"] =
-          options.target == compress::PruningTarget::kMacs ? "macs" : "parameters";
+      cut.metadata.extra["pruning.structured_target"] = compress::pruning_target_name(options.target);
+      cut.metadata.extra["pruning.structured_per_cost"] = options.per_cost ? "true" : "false";
       cut.metadata.extra["pruning.structured_criterion"] = options.criterion;
       cut.metadata.extra["pruning.structured_steps"] = std::to_string(options.steps);
       GRAMLITE_RETURN_IF_ERROR(format::save_model(cut, cut_path));
@@ -193,6 +221,10 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
   }
   GRAMLITE_ASSIGN_OR_RETURN(result.macs_after, total_macs(current));
   result.parameters_after = ir::count_parameters(current).total();
+  if (by_latency) {
+    GRAMLITE_ASSIGN_OR_RETURN(const std::vector<double> after, scaled_node_latency(current, latency_profile));
+    result.latency_after_ms = sum(after);
+  }
   result.model = std::move(current);
   return result;
 }

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <regex>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
@@ -143,9 +144,21 @@ TEST_F(PruneCliTest, StructuredPruningHalvesTheMacsInStepsAndResumes) {
     r = run_gramlite("bench " + cut + " --runs 2 --warmup 1");
     EXPECT_EQ(r.exit_code, 0) << criterion << "\n" << r.output;
   }
+  // The latency target: the dense model's profile is kept beside the output (for --resume), and
+  // the cut removes the asked-for share of the modelled time.
+  const std::string fast = path("fast.gramlite");
+  r = run_gramlite(common() + "--structured 0.4 --epochs 0 --target latency --per-cost --latency-runs 5 -o " + fast);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(path("fast.latency.json")));
+  std::smatch removed;
+  ASSERT_TRUE(std::regex_search(r.output, removed, std::regex(R"(latency \(1 thread, profiled then scaled\) [0-9.]+ ms -> [0-9.]+ ms \(-([0-9.]+) %\))")))
+      << r.output;
+  EXPECT_GE(std::stod(removed[1].str()), 39.95) << r.output;
+  EXPECT_EQ(run_gramlite("bench " + fast + " --runs 2 --warmup 1").exit_code, 0);
   // One kind of pruning at a time; bad values are refused.
   for (const char* args : {"--structured 0.5 --sparsity 0.5", "--structured 1.5", "--structured 0.5 --criterion random",
-                           "--structured 0.5 --steps 0", "--sparsity 0.5 --epochs 0"}) {
+                           "--structured 0.5 --steps 0", "--sparsity 0.5 --epochs 0", "--structured 0.5 --target time",
+                           "--structured 0.5 --target latency --latency-runs 0"}) {
     r = run_gramlite(common() + args + " -o " + path("bad.gramlite"));
     EXPECT_NE(r.exit_code, 0) << args << "\n" << r.output;
     EXPECT_NE(r.output.find("gramlite: error: "), std::string::npos) << args << "\n" << r.output;

@@ -513,6 +513,110 @@ TEST(ChannelPlan, ParameterTargetAndReference) {
   EXPECT_DOUBLE_EQ(iterative_ratio(0.5, 4, 4), 0.5);
 }
 
+// a (8 channels, 1x1) -> b (64 channels, 3x3) -> c (4 outputs): a's channels are the expensive
+// ones (each feeds 64 3x3 filters), b's the cheap ones. Scores: a's channel 0 is the least
+// important of all (0.1), b's channel 0 next (0.2), every other about 1.
+struct CostedGraph {
+  ir::Graph graph;
+  ChannelGroups groups;
+  GroupScores scores;
+  size_t a = 0, b = 0;
+};
+
+CostedGraph costed_graph() {
+  GraphBuilder builder;
+  const ir::TensorId x = builder.input("input", {ir::kDynamicDim, 3, 8, 8});
+  const ir::TensorId a = builder.node("relu_a", ir::OpKind::kRelu, {conv(builder, "a", x, 8, 3, conv1x1())});
+  const ir::TensorId b = builder.node("relu_b", ir::OpKind::kRelu, {conv(builder, "b", a, 64, 8, conv3x3())});
+  CostedGraph c;
+  c.graph = builder.finish({conv(builder, "c", b, 4, 64, conv1x1())});
+  c.groups = groups_of(c.graph);
+  c.a = static_cast<size_t>(testing::group_named(c.groups, "a") - c.groups.groups.data());
+  c.b = static_cast<size_t>(testing::group_named(c.groups, "b") - c.groups.groups.data());
+  const ChannelImportance importance = [](const ir::Graph&, const ChannelGroup& group) -> Result<std::vector<double>> {
+    std::vector<double> raw(static_cast<size_t>(group.channels), 1.0);
+    raw[0] = group.name == "a" ? 0.1 : 0.2;
+    return raw;
+  };
+  Result<GroupScores> scores = score_channel_groups(c.graph, c.groups, importance);
+  EXPECT_TRUE(scores.ok()) << scores.status().message();
+  if (scores.ok()) c.scores = std::move(scores).value();
+  return c;
+}
+
+// One time per node: `ms` for the node named `name`, 0 for the others.
+std::vector<double> latency_of(const ir::Graph& graph, const std::string& name, double ms) {
+  std::vector<double> latency(graph.nodes.size(), 0.0);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) latency[n] = graph.nodes[n].name == name ? ms : 0.0;
+  return latency;
+}
+
+TEST(ChannelPlan, PerCostSpendsTheImportanceWhereItBuysTheMostOfTheTarget) {
+  const CostedGraph c = costed_graph();
+  ChannelPruningOptions options;
+  options.round_to = 1;
+  options.min_channels = 1;
+  options.ratio = 0.01;  // one channel of either group is enough
+  // By importance alone: a's weakest channel, though b's nearly as weak one is much cheaper to lose.
+  Result<ChannelPruningPlan> plan = plan_channel_pruning(c.graph, c.groups, c.scores, options);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->removed[c.a], (std::vector<int64_t>{0}));
+  EXPECT_TRUE(plan->removed[c.b].empty());
+  // Per MAC saved, a's channel is the better buy still (it saves 7.6 times the MACs of b's) ...
+  options.per_cost = true;
+  plan = plan_channel_pruning(c.graph, c.groups, c.scores, options);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->removed[c.a], (std::vector<int64_t>{0}));
+  // ... but when only c takes time, a's channels save none of it, and b's weakest is the buy.
+  options.target = PruningTarget::kLatency;
+  options.node_latency = latency_of(c.graph, "c", 10.0);
+  plan = plan_channel_pruning(c.graph, c.groups, c.scores, options);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_TRUE(plan->removed[c.a].empty());
+  EXPECT_EQ(plan->removed[c.b], (std::vector<int64_t>{0}));
+  EXPECT_DOUBLE_EQ(plan->latency_before, 10.0);
+  EXPECT_DOUBLE_EQ(plan->latency_after, 10.0 * 63.0 / 64.0);
+  testing::expect_equivalent(c.graph, c.groups, *plan);
+}
+
+TEST(ChannelPlan, LatencyTargetScalesEachNodeAsItsChannelsShrink) {
+  const CostedGraph c = costed_graph();
+  ChannelPruningOptions options;
+  options.round_to = 1;
+  options.min_channels = 1;
+  options.target = PruningTarget::kLatency;
+  // a takes 1, b 9, c nothing: b's time shrinks with a's channels (its input) and its own.
+  options.node_latency.assign(c.graph.nodes.size(), 0.0);
+  for (size_t n = 0; n < c.graph.nodes.size(); ++n) {
+    if (c.graph.nodes[n].name == "a") options.node_latency[n] = 1.0;
+    if (c.graph.nodes[n].name == "b") options.node_latency[n] = 9.0;
+  }
+  options.ratio = 0.5;
+  Result<ChannelPruningPlan> plan = plan_channel_pruning(c.graph, c.groups, c.scores, options);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const double kept_a = 1.0 - static_cast<double>(plan->removed[c.a].size()) / 8.0;
+  const double kept_b = 1.0 - static_cast<double>(plan->removed[c.b].size()) / 64.0;
+  EXPECT_DOUBLE_EQ(plan->latency_before, 10.0);
+  EXPECT_NEAR(plan->latency_after, 1.0 * kept_a + 9.0 * kept_a * kept_b, 1e-12);
+  EXPECT_LE(plan->latency_after, 5.0);
+  // The MAC figures stay exact beside it.
+  EXPECT_LT(plan->macs_after, plan->macs_before);
+  testing::expect_equivalent(c.graph, c.groups, *plan);
+
+  // The latency target needs one time per node, each a time.
+  options.node_latency.clear();
+  EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());
+  options.node_latency.assign(c.graph.nodes.size() - 1, 1.0);
+  EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());
+  options.node_latency.assign(c.graph.nodes.size(), 1.0);
+  options.node_latency[0] = -1.0;
+  EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());
+  options.node_latency.assign(c.graph.nodes.size(), 0.0);
+  EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());
+  EXPECT_EQ(parse_pruning_target("latency"), PruningTarget::kLatency);
+  EXPECT_EQ(parse_pruning_target("time"), std::nullopt);
+}
+
 TEST(ChannelPlan, BadOptionsAreRefused) {
   const ir::Graph graph = concat_graph();
   const ChannelGroups groups = groups_of(graph);

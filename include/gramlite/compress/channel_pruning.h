@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -145,7 +146,14 @@ Result<GroupScores> score_channel_groups(const ir::Graph& graph, const ChannelGr
 
 // --- Plan ------------------------------------------------------------------------------------
 
-enum class PruningTarget : uint8_t { kMacs, kParameters };
+// What the ratio is a fraction of. kLatency: the time of the graph's nodes as the caller measured
+// them whole (options.node_latency), each node's scaled by the kept fraction of its output and
+// contracted input channels, as its MACs are: a linear model per layer, standing in for HALP's
+// latency lookup table (Shen et al., NeurIPS 2022). It is what makes a small input faster: there the
+// late, narrow-spatial layers are memory-bound and take more of the time than of the MACs.
+enum class PruningTarget : uint8_t { kMacs, kParameters, kLatency };
+const char* pruning_target_name(PruningTarget target);  // "macs", "parameters", "latency"
+std::optional<PruningTarget> parse_pruning_target(std::string_view name);
 
 struct ChannelPruningOptions {
   // Fraction of the MACs (or parameters) to remove, in [0, 1): 0.5 halves the MACs. Relative to
@@ -153,7 +161,14 @@ struct ChannelPruningOptions {
   // K can aim at ratio * k / K of the original: iterative_ratio()), else to this graph's.
   double ratio = 0.5;
   PruningTarget target = PruningTarget::kMacs;
-  int64_t reference = 0;
+  double reference = 0;
+  // kLatency: each node's time with every channel kept (graph.nodes order, any unit, >= 0).
+  std::vector<double> node_latency;
+  // Which chunk goes next: false, the least important (mean normalised score); true, the cheapest
+  // per unit of the target it saves (the chunk's summed score over the MACs / parameters / time its
+  // removal saves, as a fraction of the whole): HALP's greedy knapsack, which spends the budget
+  // where it buys the most of the target.
+  bool per_cost = false;
   // Kept channel counts are multiples of round_to (1: any count); a group whose count is not a
   // multiple first loses its remainder. What vector kernels want: 8 floats per AVX2 register.
   int64_t round_to = 8;
@@ -171,10 +186,12 @@ struct ChannelPruningPlan {
   int64_t macs_after = 0;
   int64_t parameters_before = 0;
   int64_t parameters_after = 0;
+  double latency_before = 0;  // kLatency only: the linear model's figures, in node_latency's unit
+  double latency_after = 0;
 };
 
 // Greedy global plan: repeatedly removes, from the group whose next chunk has the lowest mean
-// normalised score, that chunk (its next least important channels, so many that the kept count
+// normalised score (or, with per_cost, the lowest score per unit of the target saved), that chunk (its next least important channels, so many that the kept count
 // becomes the next multiple of round_to below), until the target is met. Ties go to the earlier
 // group. Errors: bad options, scores not matching the groups, a target that the limits
 // (min_channels, max_group_fraction, unprunable groups) make unreachable (naming the most it can

@@ -30,8 +30,13 @@ namespace gramlite::train {
 
 struct StructuredPruningOptions {
   TrainingJobOptions job;  // job.model.model_file: the trained model; job.epochs: all steps together
-  double ratio = 0.5;      // fraction of the MACs (or parameters) to remove
+  double ratio = 0.5;      // fraction of the MACs (or parameters, or latency) to remove
+  // kLatency: the original model is profiled once on the runtime (1 thread, batch 1,
+  // latency_runs timed runs; kept as OUTPUT-stem.latency.json for --resume) and every step's
+  // graph is scaled from that profile (train/layer_latency.h).
   compress::PruningTarget target = compress::PruningTarget::kMacs;
+  int latency_runs = 50;
+  bool per_cost = false;  // compress::ChannelPruningOptions::per_cost
   std::string criterion = "l1";  // l1, l2, bn, taylor
   int steps = 1;                 // 1: one-shot
   int64_t round_to = 8;          // kept channel counts are multiples of it
@@ -50,6 +55,9 @@ struct StructuredPruningResult {
   int64_t macs_after = 0;
   int64_t parameters_before = 0;
   int64_t parameters_after = 0;
+  // kLatency: the latency model's figures, milliseconds at 1 thread (measured, then scaled).
+  double latency_before_ms = 0;
+  double latency_after_ms = 0;
 };
 
 Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOptions& options,

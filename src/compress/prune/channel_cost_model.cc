@@ -7,7 +7,16 @@
 
 namespace gramlite::compress::detail {
 
-Result<ChannelCostModel> ChannelCostModel::build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups) {
+Result<ChannelCostModel> ChannelCostModel::build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups,
+                                                 const std::vector<double>& node_latency) {
+  if (!node_latency.empty() && node_latency.size() != graph.nodes.size()) {
+    return invalid_argument("node latencies: ", node_latency.size(), " for a graph of ", graph.nodes.size(), " nodes");
+  }
+  for (size_t n = 0; n < node_latency.size(); ++n) {
+    if (!(node_latency[n] >= 0.0) || !std::isfinite(node_latency[n])) {
+      return invalid_argument("node latency of '", graph.nodes[n].name, "' is ", node_latency[n], ", not a time");
+    }
+  }
   ChannelCostModel model;
   std::map<std::pair<ir::TensorId, int>, int> space_of;  // (tensor, dim) -> index
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -28,6 +37,7 @@ Result<ChannelCostModel> ChannelCostModel::build(const ir::Graph& graph, const s
     const ir::Node& node = graph.nodes[n];
     NodeTerm term;
     term.macs = costs[n].macs;
+    term.latency = node_latency.empty() ? 0.0 : node_latency[n];
     term.output = find(node.outputs[0], 1);
     const bool dense_conv = node.kind == ir::OpKind::kConv2d && node.attr<ir::Conv2dAttrs>().groups == 1;
     if (dense_conv || node.kind == ir::OpKind::kLinear) term.contracted = find(node.inputs[0], 1);
@@ -73,6 +83,27 @@ int64_t ChannelCostModel::parameters(const std::vector<int64_t>& removed) const 
     total += std::llround(static_cast<double>(c.elements) * f);
   }
   return total;
+}
+
+double ChannelCostModel::latency(const std::vector<int64_t>& removed) const {
+  double total = 0;
+  for (const NodeTerm& t : nodes_) {
+    if (t.latency == 0.0) continue;
+    total += t.latency * kept_fraction(t.output, removed) * kept_fraction(t.contracted, removed);
+  }
+  return total;
+}
+
+double ChannelCostModel::measure(PruningTarget target, const std::vector<int64_t>& removed) const {
+  switch (target) {
+    case PruningTarget::kMacs:
+      return static_cast<double>(macs(removed));
+    case PruningTarget::kParameters:
+      return static_cast<double>(parameters(removed));
+    case PruningTarget::kLatency:
+      return latency(removed);
+  }
+  return 0;
 }
 
 }  // namespace gramlite::compress::detail

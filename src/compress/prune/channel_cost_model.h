@@ -6,7 +6,9 @@
 // dense Conv2d's or a Linear's also to its input's (weight dim 1); every constant's element count
 // is proportional to the size of each of its dims that is a channel space. So with f(s) the kept
 // fraction of space s, MACs = sum over nodes of macs * f(out) * f(contracted input) and
-// parameters = sum over constants of elements * product of f(dim): exact, not an estimate.
+// parameters = sum over constants of elements * product of f(dim): exact, not an estimate. The
+// latency model scales each node's measured time the way its MACs scale (PruningTarget::kLatency):
+// an estimate, as good as the assumption that a layer's time is linear in its channels.
 #pragma once
 
 #include <cstdint>
@@ -21,11 +23,16 @@ namespace gramlite::compress::detail {
 
 class ChannelCostModel {
  public:
-  static Result<ChannelCostModel> build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups);
+  // `node_latency`: empty, or one time per node of `graph` (the latency model's base).
+  static Result<ChannelCostModel> build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups,
+                                        const std::vector<double>& node_latency = {});
 
   // `removed[g]`: channels removed from group g (one entry per group).
   int64_t macs(const std::vector<int64_t>& removed) const;
   int64_t parameters(const std::vector<int64_t>& removed) const;
+  double latency(const std::vector<int64_t>& removed) const;  // 0 without node_latency
+  // The figure `target` measures.
+  double measure(PruningTarget target, const std::vector<int64_t>& removed) const;
 
  private:
   struct Space {
@@ -34,6 +41,7 @@ class ChannelCostModel {
   };
   struct NodeTerm {
     int64_t macs = 0;
+    double latency = 0;
     int output = -1;      // space of the output's channels, -1 if none
     int contracted = -1;  // space of the input channels a dense Conv2d / Linear contracts, -1 if none
   };

@@ -1,9 +1,10 @@
 // The greedy global plan: which channels of which groups to remove to reach a MAC or parameter
-// target, in chunks that keep every group's count a multiple of round_to.
+// or latency target, in chunks that keep every group's count a multiple of round_to.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,11 +33,33 @@ Status check_options(const ChannelPruningOptions& o) {
   if (!(o.max_group_fraction >= 0.0 && o.max_group_fraction <= 1.0)) {
     return invalid_argument("max_group_fraction ", o.max_group_fraction, " is not in [0, 1]");
   }
-  if (o.reference < 0) return invalid_argument("reference ", o.reference, " is negative");
+  if (!(o.reference >= 0) || !std::isfinite(o.reference)) return invalid_argument("reference ", o.reference, " is not >= 0");
+  if (o.target == PruningTarget::kLatency && o.node_latency.empty()) {
+    return invalid_argument("the latency target needs each node's measured latency (node_latency)");
+  }
   return Status::Ok();
 }
 
 }  // namespace
+
+const char* pruning_target_name(PruningTarget target) {
+  switch (target) {
+    case PruningTarget::kMacs:
+      return "macs";
+    case PruningTarget::kParameters:
+      return "parameters";
+    case PruningTarget::kLatency:
+      return "latency";
+  }
+  return "?";
+}
+
+std::optional<PruningTarget> parse_pruning_target(std::string_view name) {
+  for (const PruningTarget t : {PruningTarget::kMacs, PruningTarget::kParameters, PruningTarget::kLatency}) {
+    if (name == pruning_target_name(t)) return t;
+  }
+  return std::nullopt;
+}
 
 Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const ChannelGroups& groups,
                                                 const GroupScores& scores, const ChannelPruningOptions& options) {
@@ -46,10 +69,9 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
                             " groups");
   }
   GRAMLITE_ASSIGN_OR_RETURN(const detail::ChannelCostModel model,
-                            detail::ChannelCostModel::build(graph, groups.groups));
-  const bool by_macs = options.target == PruningTarget::kMacs;
+                            detail::ChannelCostModel::build(graph, groups.groups, options.node_latency));
   std::vector<int64_t> removed(groups.groups.size(), 0);
-  const auto metric = [&]() { return by_macs ? model.macs(removed) : model.parameters(removed); };
+  const auto metric = [&]() { return model.measure(options.target, removed); };
 
   std::vector<Candidate> candidates;
   for (size_t g = 0; g < groups.groups.size(); ++g) {
@@ -76,13 +98,17 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
   ChannelPruningPlan plan;
   plan.macs_before = model.macs(removed);
   plan.parameters_before = model.parameters(removed);
-  const int64_t before = by_macs ? plan.macs_before : plan.parameters_before;
-  const double reference = static_cast<double>(options.reference > 0 ? options.reference : before);
+  plan.latency_before = model.latency(removed);
+  const double before = metric();
+  if (options.target == PruningTarget::kLatency && !(before > 0)) {
+    return invalid_argument("the latency target needs a measured latency above 0 for some node");
+  }
+  const double reference = options.reference > 0 ? options.reference : before;
   const double goal = reference * (1.0 - options.ratio);
-  int64_t current = before;
-  while (static_cast<double>(current) > goal) {
+  double current = before;
+  while (current > goal) {
     Candidate* best = nullptr;
-    double best_score = 0.0;
+    double best_key = 0.0;
     int64_t best_end = 0;
     for (Candidate& c : candidates) {
       const int64_t kept = c.channels - c.removed;
@@ -91,20 +117,26 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
       const int64_t end = c.channels - target_kept;  // remove order[removed, end)
       double sum = 0.0;
       for (int64_t i = c.removed; i < end; ++i) sum += (*c.scores)[static_cast<size_t>(c.order[static_cast<size_t>(i)])];
-      const double mean = sum / static_cast<double>(end - c.removed);
-      if (best == nullptr || mean < best_score) {
+      double key = sum / static_cast<double>(end - c.removed);
+      if (options.per_cost) {
+        removed[c.group] = end;
+        const double saved = current - metric();
+        removed[c.group] = c.removed;
+        if (!(saved > 0)) continue;  // buys nothing of the target
+        key = sum / (saved / reference);
+      }
+      if (best == nullptr || key < best_key) {
         best = &c;
-        best_score = mean;
+        best_key = key;
         best_end = end;
       }
     }
     if (best == nullptr) {
-      const char* what = by_macs ? "MACs" : "parameters";
-      return invalid_argument("cannot remove ", options.ratio * 100.0, " % of the ", what, ": the limits (min_channels ",
-                              options.min_channels, ", max_group_fraction ", options.max_group_fraction, ", round_to ",
-                              options.round_to, ", ", candidates.size(), " of ", groups.groups.size(),
-                              " groups prunable and ranked by the criterion) allow at most ",
-                              100.0 * (1.0 - static_cast<double>(current) / reference), " %");
+      return invalid_argument("cannot remove ", options.ratio * 100.0, " % of the ", pruning_target_name(options.target),
+                              ": the limits (min_channels ", options.min_channels, ", max_group_fraction ",
+                              options.max_group_fraction, ", round_to ", options.round_to, ", ", candidates.size(), " of ",
+                              groups.groups.size(), " groups prunable and ranked by the criterion) allow at most ",
+                              100.0 * (1.0 - current / reference), " %");
     }
     best->removed = best_end;
     removed[best->group] = best_end;
@@ -119,6 +151,7 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
   }
   plan.macs_after = model.macs(removed);
   plan.parameters_after = model.parameters(removed);
+  plan.latency_after = model.latency(removed);
   return plan;
 }
 
