@@ -42,12 +42,6 @@ Result<std::unique_ptr<data::DataLoader>> taylor_loader(const TrainingJobOptions
 
 // Epochs of step `step` (1-based) of `steps`: an equal share, the remainder to the last step, at
 // least one each unless there is no fine-tuning at all.
-double sum(const std::vector<double>& values) {
-  double total = 0;
-  for (const double v : values) total += v;
-  return total;
-}
-
 int step_epochs(int epochs, int step, int steps) {
   if (epochs <= 0) return 0;
   const int share = std::max(1, epochs / steps);
@@ -148,8 +142,8 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
       GRAMLITE_ASSIGN_OR_RETURN(latency_profile, profile_layer_latency(current, options.latency_runs));
       GRAMLITE_RETURN_IF_ERROR(save_layer_latency(profile_path, latency_profile));
     }
-    GRAMLITE_ASSIGN_OR_RETURN(const std::vector<double> base, scaled_node_latency(current, latency_profile));
-    result.latency_before_ms = sum(base);
+    GRAMLITE_ASSIGN_OR_RETURN(const NodeLatencies base, scaled_node_latency(current, latency_profile));
+    result.latency_before_ms = base.total();
   }
   double reference = static_cast<double>(result.macs_before);
   if (options.target == compress::PruningTarget::kParameters) reference = static_cast<double>(result.parameters_before);
@@ -187,7 +181,9 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
       cut_options.round_to = options.round_to;
       cut_options.per_cost = options.per_cost;
       if (by_latency) {
-        GRAMLITE_ASSIGN_OR_RETURN(cut_options.node_latency, scaled_node_latency(current, latency_profile));
+        GRAMLITE_ASSIGN_OR_RETURN(NodeLatencies latency, scaled_node_latency(current, latency_profile));
+        cut_options.node_latency = std::move(latency.time);
+        cut_options.node_fixed_latency = std::move(latency.fixed);
       }
       GRAMLITE_ASSIGN_OR_RETURN(compress::PrunedGraph pruned, compress::prune_channels(current, importance, cut_options));
       if (options.on_cut) options.on_cut(step, options.steps, pruned.report);
@@ -222,8 +218,8 @@ Result<StructuredPruningResult> run_structured_pruning(const StructuredPruningOp
   GRAMLITE_ASSIGN_OR_RETURN(result.macs_after, total_macs(current));
   result.parameters_after = ir::count_parameters(current).total();
   if (by_latency) {
-    GRAMLITE_ASSIGN_OR_RETURN(const std::vector<double> after, scaled_node_latency(current, latency_profile));
-    result.latency_after_ms = sum(after);
+    GRAMLITE_ASSIGN_OR_RETURN(const NodeLatencies after, scaled_node_latency(current, latency_profile));
+    result.latency_after_ms = after.total();
   }
   result.model = std::move(current);
   return result;

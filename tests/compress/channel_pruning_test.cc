@@ -603,6 +603,23 @@ TEST(ChannelPlan, LatencyTargetScalesEachNodeAsItsChannelsShrink) {
   EXPECT_LT(plan->macs_after, plan->macs_before);
   testing::expect_equivalent(c.graph, c.groups, *plan);
 
+  // With a fixed part (a kernel call's cost) a node's time shrinks only above it, so the same
+  // target takes more channels.
+  options.node_fixed_latency.assign(c.graph.nodes.size(), 0.0);
+  for (size_t n = 0; n < c.graph.nodes.size(); ++n) {
+    if (c.graph.nodes[n].name == "b") options.node_fixed_latency[n] = 3.0;
+  }
+  Result<ChannelPruningPlan> fixed = plan_channel_pruning(c.graph, c.groups, c.scores, options);
+  ASSERT_TRUE(fixed.ok()) << fixed.status().message();
+  const double fixed_a = 1.0 - static_cast<double>(fixed->removed[c.a].size()) / 8.0;
+  const double fixed_b = 1.0 - static_cast<double>(fixed->removed[c.b].size()) / 64.0;
+  EXPECT_NEAR(fixed->latency_after, 1.0 * fixed_a + 3.0 + 6.0 * fixed_a * fixed_b, 1e-12);
+  EXPECT_LE(fixed->latency_after, 5.0);
+  EXPECT_LT(fixed->macs_after, plan->macs_after);
+  options.node_fixed_latency[0] = options.node_latency[0] + 1.0;  // more than the node's time
+  EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());
+  options.node_fixed_latency.clear();
+
   // The latency target needs one time per node, each a time.
   options.node_latency.clear();
   EXPECT_FALSE(plan_channel_pruning(c.graph, c.groups, c.scores, options).ok());

@@ -147,10 +147,10 @@ Result<GroupScores> score_channel_groups(const ir::Graph& graph, const ChannelGr
 // --- Plan ------------------------------------------------------------------------------------
 
 // What the ratio is a fraction of. kLatency: the time of the graph's nodes as the caller measured
-// them whole (options.node_latency), each node's scaled by the kept fraction of its output and
-// contracted input channels, as its MACs are: a linear model per layer, standing in for HALP's
-// latency lookup table (Shen et al., NeurIPS 2022). It is what makes a small input faster: there the
-// late, narrow-spatial layers are memory-bound and take more of the time than of the MACs.
+// them (options.node_latency), each node's variable part scaled by the kept fraction of its output
+// and contracted input channels, as its MACs are: an affine model per layer, standing in for HALP's
+// latency lookup table (Shen et al., NeurIPS 2022). It is what makes a small input faster: there
+// per-call costs and the late, narrow-spatial layers take more of the time than of the MACs.
 enum class PruningTarget : uint8_t { kMacs, kParameters, kLatency };
 const char* pruning_target_name(PruningTarget target);  // "macs", "parameters", "latency"
 std::optional<PruningTarget> parse_pruning_target(std::string_view name);
@@ -162,8 +162,12 @@ struct ChannelPruningOptions {
   double ratio = 0.5;
   PruningTarget target = PruningTarget::kMacs;
   double reference = 0;
-  // kLatency: each node's time with every channel kept (graph.nodes order, any unit, >= 0).
+  // kLatency: each node's time with every channel kept (graph.nodes order, any unit, >= 0), and
+  // optionally the part of it that does not shrink with the channels (a kernel call's fixed cost:
+  // empty = none; each <= the node's time). A node's time is fixed + (time - fixed) * f, with f
+  // the kept fraction of its MACs.
   std::vector<double> node_latency;
+  std::vector<double> node_fixed_latency;
   // Which chunk goes next: false, the least important (mean normalised score); true, the cheapest
   // per unit of the target it saves (the chunk's summed score over the MACs / parameters / time its
   // removal saves, as a fraction of the whole): HALP's greedy knapsack, which spends the budget

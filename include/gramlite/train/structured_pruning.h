@@ -31,7 +31,7 @@ namespace gramlite::train {
 struct StructuredPruningOptions {
   TrainingJobOptions job;  // job.model.model_file: the trained model; job.epochs: all steps together
   double ratio = 0.5;      // fraction of the MACs (or parameters, or latency) to remove
-  // kLatency: the original model is profiled once on the runtime (1 thread, batch 1,
+  // kLatency: the original model is profiled on the runtime, whole and thinned (1 thread, batch 1,
   // latency_runs timed runs; kept as OUTPUT-stem.latency.json for --resume) and every step's
   // graph is scaled from that profile (train/layer_latency.h).
   compress::PruningTarget target = compress::PruningTarget::kMacs;

@@ -8,13 +8,22 @@
 namespace gramlite::compress::detail {
 
 Result<ChannelCostModel> ChannelCostModel::build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups,
-                                                 const std::vector<double>& node_latency) {
+                                                 const std::vector<double>& node_latency,
+                                                 const std::vector<double>& node_fixed_latency) {
   if (!node_latency.empty() && node_latency.size() != graph.nodes.size()) {
     return invalid_argument("node latencies: ", node_latency.size(), " for a graph of ", graph.nodes.size(), " nodes");
+  }
+  if (!node_fixed_latency.empty() && node_fixed_latency.size() != node_latency.size()) {
+    return invalid_argument("fixed node latencies: ", node_fixed_latency.size(), " for ", node_latency.size(),
+                            " node latencies");
   }
   for (size_t n = 0; n < node_latency.size(); ++n) {
     if (!(node_latency[n] >= 0.0) || !std::isfinite(node_latency[n])) {
       return invalid_argument("node latency of '", graph.nodes[n].name, "' is ", node_latency[n], ", not a time");
+    }
+    if (!node_fixed_latency.empty() && !(node_fixed_latency[n] >= 0.0 && node_fixed_latency[n] <= node_latency[n])) {
+      return invalid_argument("fixed latency of '", graph.nodes[n].name, "' is ", node_fixed_latency[n],
+                              ", not a time within its latency ", node_latency[n]);
     }
   }
   ChannelCostModel model;
@@ -38,6 +47,7 @@ Result<ChannelCostModel> ChannelCostModel::build(const ir::Graph& graph, const s
     NodeTerm term;
     term.macs = costs[n].macs;
     term.latency = node_latency.empty() ? 0.0 : node_latency[n];
+    term.fixed_latency = node_fixed_latency.empty() ? 0.0 : node_fixed_latency[n];
     term.output = find(node.outputs[0], 1);
     const bool dense_conv = node.kind == ir::OpKind::kConv2d && node.attr<ir::Conv2dAttrs>().groups == 1;
     if (dense_conv || node.kind == ir::OpKind::kLinear) term.contracted = find(node.inputs[0], 1);
@@ -89,7 +99,8 @@ double ChannelCostModel::latency(const std::vector<int64_t>& removed) const {
   double total = 0;
   for (const NodeTerm& t : nodes_) {
     if (t.latency == 0.0) continue;
-    total += t.latency * kept_fraction(t.output, removed) * kept_fraction(t.contracted, removed);
+    const double f = kept_fraction(t.output, removed) * kept_fraction(t.contracted, removed);
+    total += t.fixed_latency + (t.latency - t.fixed_latency) * f;
   }
   return total;
 }

@@ -7,8 +7,9 @@
 // is proportional to the size of each of its dims that is a channel space. So with f(s) the kept
 // fraction of space s, MACs = sum over nodes of macs * f(out) * f(contracted input) and
 // parameters = sum over constants of elements * product of f(dim): exact, not an estimate. The
-// latency model scales each node's measured time the way its MACs scale (PruningTarget::kLatency):
-// an estimate, as good as the assumption that a layer's time is linear in its channels.
+// latency model scales the variable part of each node's measured time the way its MACs scale
+// (PruningTarget::kLatency): an estimate, as good as the assumption that a layer's time is affine
+// in its MACs.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,11 @@ namespace gramlite::compress::detail {
 
 class ChannelCostModel {
  public:
-  // `node_latency`: empty, or one time per node of `graph` (the latency model's base).
+  // `node_latency`: empty, or one time per node of `graph` (the latency model's base);
+  // `node_fixed_latency`: empty, or the part of each that does not shrink with the channels.
   static Result<ChannelCostModel> build(const ir::Graph& graph, const std::vector<ChannelGroup>& groups,
-                                        const std::vector<double>& node_latency = {});
+                                        const std::vector<double>& node_latency = {},
+                                        const std::vector<double>& node_fixed_latency = {});
 
   // `removed[g]`: channels removed from group g (one entry per group).
   int64_t macs(const std::vector<int64_t>& removed) const;
@@ -41,7 +44,8 @@ class ChannelCostModel {
   };
   struct NodeTerm {
     int64_t macs = 0;
-    double latency = 0;
+    double latency = 0;        // with every channel kept
+    double fixed_latency = 0;  // the part that does not shrink
     int output = -1;      // space of the output's channels, -1 if none
     int contracted = -1;  // space of the input channels a dense Conv2d / Linear contracts, -1 if none
   };
