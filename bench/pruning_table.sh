@@ -20,8 +20,8 @@
 # Structured (stages sdense, structured): MobileNet v2 and ResNet50 (STRUCT_ARCHS) trained as the
 # dense model is, then half of their MACs removed in 2 steps with PRUNE_EPOCHS of fine-tuning in
 # all (l1 criterion, lr 2e-3, the dense model teaching): variants dense, dense_ft (the same
-# fine-tuning, not pruned), half (half the MACs) and fast (half the latency of a 1-thread profile,
-# --target latency --per-cost).
+# fine-tuning, not pruned), half (half the MACs), fast (half the latency of a 1-thread profile,
+# --target latency) and fast_pc (the same, --per-cost).
 # Every step is skipped when it finished (a training run: its OUTPUT.done), and an interrupted
 # training run resumes from its checkpoint, so the script continues where it stopped.
 # The dense models train 8 epochs on gram2 and 24 on morphology4, which at 8 was far from converged
@@ -88,13 +88,16 @@ for task in $tasks; do
       train_once "$sm.half.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --steps 2 \
         --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
         -o "$sm.half.gramlite"
-      # Half of the measured latency (a 1-thread profile taken at the start: keep the machine quiet
-      # then), channels chosen per unit of latency saved.
+      # Half of the measured latency (1-thread profiles taken at the start: keep the machine quiet
+      # then); fast_pc chooses the channels per unit of latency saved (--per-cost).
       train_once "$sm.fast.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
-        --per-cost --steps 2 --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" \
+        --steps 2 --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" \
         --workers "$threads" -o "$sm.fast.gramlite"
+      train_once "$sm.fast_pc.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
+        --per-cost --steps 2 --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" \
+        --workers "$threads" -o "$sm.fast_pc.gramlite"
     fi
-    for v in dense dense_ft half fast; do
+    for v in dense dense_ft half fast fast_pc; do
       f=$sm.$v.gramlite
       [[ -e $f.done ]] || continue
       if want measure; then
@@ -124,7 +127,7 @@ for task in $tasks; do
     # Rounds over every model in turn, so that a change of machine load hits all of them alike; the
     # table takes the median of a model's round medians.
     for round in $(seq "${ROUNDS:-5}"); do
-      for f in $m.*.gramlite $out/$task.*.dense.gramlite $out/$task.*.half.gramlite $out/$task.*.fast.gramlite; do
+      for f in $m.*.gramlite $out/$task.*.dense.gramlite $out/$task.*.half.gramlite $out/$task.*.fast*.gramlite; do
         [[ -e $f && ( -e $f.done || $f == *.int8.gramlite ) ]] || continue
         make_once "${f%.gramlite}.bench.$round.json" sh -c "'$G' bench '$f' --threads 1 --warmup 3 --runs ${RUNS:-30} \
           --json > '${f%.gramlite}.bench.$round.json.tmp' && mv '${f%.gramlite}.bench.$round.json.tmp' '${f%.gramlite}.bench.$round.json'"
@@ -139,7 +142,7 @@ if want table; then
   for task in $tasks; do
     for sarch in ${STRUCT_ARCHS:-mobilenet_v2 resnet50}; do
       sm=$out/$task.$sarch
-      for v in dense dense_ft half fast; do
+      for v in dense dense_ft half fast fast_pc; do
         [[ -e $sm.$v.eval.json && -e $sm.$v.info.json ]] || continue
         /usr/bin/python3 - "$task" "$sarch" "$v" "$sm" <<'PY'
 import json, sys
