@@ -68,9 +68,9 @@ Result<ChannelPruningPlan> plan_channel_pruning(const ir::Graph& graph, const Ch
     return invalid_argument("plan_channel_pruning: ", scores.size(), " score lists for ", groups.groups.size(),
                             " groups");
   }
-  GRAMLITE_ASSIGN_OR_RETURN(const detail::ChannelCostModel model,
-                            detail::ChannelCostModel::build(graph, groups.groups, options.node_latency,
-                                                                            options.node_fixed_latency));
+  GRAMLITE_ASSIGN_OR_RETURN(
+      const detail::ChannelCostModel model,
+      detail::ChannelCostModel::build(graph, groups.groups, options.node_latency, options.node_fixed_latency));
   std::vector<int64_t> removed(groups.groups.size(), 0);
   const auto metric = [&]() { return model.measure(options.target, removed); };
 
