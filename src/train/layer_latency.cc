@@ -1,7 +1,6 @@
 #include "train/layer_latency.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -9,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gramlite/base/atomic_file.h"
 #include "gramlite/compress/channel_pruning.h"
 #include "gramlite/ir/stats.h"
 #include "gramlite/runtime/benchmark.h"
@@ -90,14 +90,7 @@ Status save_layer_latency(const std::string& path, const LayerLatencies& latenci
   for (const auto& [name, layer] : latencies) {
     out[name] = {{"ms", layer.ms}, {"fixed_ms", layer.fixed_ms}, {"macs", layer.macs}};
   }
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    file << out.dump(1) << "\n";
-    if (!file) return io_error("cannot write '", partial, "'");
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) return io_error("cannot rename '", partial, "' to '", path, "'");
-  return Status::Ok();
+  return write_text_file_atomically(path, out.dump(1) + "\n");
 }
 
 Result<LayerLatencies> load_layer_latency(const std::string& path) {
