@@ -10,7 +10,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 core=(build-essential cmake ninja-build pkg-config libflatbuffers-dev flatbuffers-compiler libgtest-dev libgmock-dev)
-full=(libxnnpack-dev libpthreadpool-dev libdnnl-dev libopenblas-dev libtorch-dev libopencv-dev libpng-dev libjpeg-dev libopenslide-dev openslide-tools libtiff-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
+# ocl-icd-opencl-dev: Debian's oneDNN CMake package finds OpenCL (only a Recommends of libdnnl-dev,
+# which --no-install-recommends leaves out; without it configuring fails on a bare machine).
+full=(libxnnpack-dev libpthreadpool-dev libdnnl-dev ocl-icd-opencl-dev libopenblas-dev libtorch-dev libopencv-dev libpng-dev libjpeg-dev libopenslide-dev openslide-tools libtiff-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev clang libclang-rt-14-dev
       libonnx-dev python3 python3-torch python3-torchvision python3-numpy python3-onnx)
 
 packages=("${core[@]}")
