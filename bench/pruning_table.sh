@@ -28,7 +28,7 @@
 # (8 more epochs gained 13 points), so that pruning is measured against a trained model.
 # Environment: GRAMLITE (default build/gramlite), THREADS (default nproc), EPOCHS (dense training,
 # all tasks), PRUNE_EPOCHS (default 8), RUNS (latency runs per round, default 30), ROUNDS (default 5),
-# TASKS, STRUCT_ARCHS.
+# TASKS, STRUCT_ARCHS, STRUCT_VARIANTS.
 set -euo pipefail
 G=${GRAMLITE:-build/gramlite}
 out=${1:?usage: bench/pruning_table.sh OUT_DIR [data|dense|prune|int8|measure|latency|table|all]}
@@ -44,6 +44,8 @@ mkdir -p "$out"
 # shellcheck source=bench/table_steps.sh
 source "$(dirname "$0")/table_steps.sh"
 per_class() { case $1 in gram2) echo 1500 ;; morphology4) echo 750 ;; esac; }
+# The structured variants to train (STRUCT_VARIANTS, default all three).
+has_variant() { [[ " ${STRUCT_VARIANTS:-half fast fast_pc} " == *" $1 "* ]]; }
 dense_epochs() { case $1 in gram2) echo "${EPOCHS:-8}" ;; morphology4) echo "${EPOCHS:-24}" ;; esac; }
 
 for task in $tasks; do
@@ -85,15 +87,15 @@ for task in $tasks; do
         -o "$sm.dense_ft.gramlite"
       # The training learning rate, not the fine-tuning one: with whole channels gone the network has
       # to re-learn (lr 5e-4 lost 4.4 points on gram2 MobileNet v2, 2e-3 lost 0.25).
-      train_once "$sm.half.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --steps 2 \
+      has_variant half && train_once "$sm.half.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --steps 2 \
         --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" --workers "$threads" \
         -o "$sm.half.gramlite"
       # Half of the measured latency (1-thread profiles taken at the start: keep the machine quiet
       # then); fast_pc chooses the channels per unit of latency saved (--per-cost).
-      train_once "$sm.fast.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
+      has_variant fast && train_once "$sm.fast.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
         --steps 2 --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" \
         --workers "$threads" -o "$sm.fast.gramlite"
-      train_once "$sm.fast_pc.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
+      has_variant fast_pc && train_once "$sm.fast_pc.gramlite" "$G" prune "$sm.dense.gramlite" --data "$data" --structured 0.5 --target latency \
         --per-cost --steps 2 --distill --epochs "$prune_epochs" --batch 32 --lr 0.002 --seed 1 --threads "$threads" \
         --workers "$threads" -o "$sm.fast_pc.gramlite"
     fi
