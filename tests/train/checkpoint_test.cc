@@ -122,9 +122,12 @@ TEST_F(CheckpointTest, KilledWriterLeavesThePreviousCheckpoint) {
     if (child == 0) {
       for (;;) (void)save_checkpoint(path, big);
     }
-    // Kill once a temporary file exists and has started to grow.
+    // Kill once a temporary file exists and has started to grow. The child first serializes ~200 MB,
+    // which took over 4 s on a loaded CI machine, so the wait is bounded by a generous deadline
+    // rather than a poll count.
     bool writing = false;
-    for (int i = 0; i < 2000 && !writing; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!writing && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
       for (const auto& entry : fs::directory_iterator(dir_)) {
         std::error_code ignored;
