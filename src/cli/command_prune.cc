@@ -236,8 +236,7 @@ void add_prune_command(CLI::App& app, int& exit_code) {
   TrainFlags& t = flags->train;
   t.epochs = 8;
   t.learning_rate = 5e-4;
-  CLI::App* cmd = app.add_subcommand(
-      "prune", "Prune a trained model while fine-tuning it: magnitude pruning on a TF-MOT schedule (docs/pruning.md)");
+  CLI::App* cmd = app.add_subcommand("prune", kPruneSummary);
   cmd->add_option("model", t.model, "The trained model file to prune")->required();
   cmd->add_option("--data", t.data, "Dataset folder to fine-tune on (as for train)")->required();
   cmd->add_option("-o,--output", t.output, "Pruned model file to write: the best epoch at the final sparsity")->required();

@@ -81,7 +81,7 @@ int sweep_finetune(const SweepFlags& flags) {
 }  // namespace
 
 void add_sweep_command(CLI::App& app, int& exit_code) {
-  CLI::App* sweep = app.add_subcommand("sweep", "Run a training experiment over a grid of settings");
+  CLI::App* sweep = app.add_subcommand("sweep", kSweepSummary);
   sweep->require_subcommand(1);
   auto flags = std::make_shared<SweepFlags>();
   CLI::App* cmd = sweep->add_subcommand(

@@ -57,7 +57,7 @@ int train_model(const TrainFlags& flags) {
 
 void add_train_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<TrainFlags>();
-  CLI::App* cmd = app.add_subcommand("train", "Train or fine-tune a classifier on a folder-per-class dataset (libtorch)");
+  CLI::App* cmd = app.add_subcommand("train", kTrainSummary);
   add_training_options(cmd, *flags);
   cmd->add_option("-o,--output", flags->output, "Model file to write: the best epoch on validation")->required();
   cmd->add_option("--checkpoint", flags->checkpoint, "Checkpoint written after every epoch (default: OUTPUT stem + .ckpt)");

@@ -8,6 +8,14 @@ class App;
 
 namespace gramlite::cli {
 
+// The training commands' one-line summaries, shared by the light gramlite's --help listing
+// (command_training_delegated.cc) and gramlite-train's own commands.
+inline constexpr const char* kTrainSummary =
+    "Train or fine-tune a classifier on a folder-per-class dataset (libtorch)";
+inline constexpr const char* kSweepSummary = "Run a training experiment over a grid of settings";
+inline constexpr const char* kPruneSummary =
+    "Prune a trained model while fine-tuning it: magnitude pruning on a TF-MOT schedule (docs/pruning.md)";
+
 void add_version_command(CLI::App& app, int& exit_code);
 void add_zoo_command(CLI::App& app, int& exit_code);
 void add_import_command(CLI::App& app, int& exit_code);

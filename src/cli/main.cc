@@ -9,6 +9,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "cli/training_helper.h"
 #include "cli/version.h"
 
 namespace {
@@ -88,6 +89,8 @@ int run_command_line(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before the interrupt handling, which the helper sets up for itself (its pipe would leak into it).
+  if (const auto handed_over = gramlite::cli::hand_over_training_command(argc, argv)) return *handed_over;
   gramlite::cli::install_interrupt_handling();  // Ctrl-C removes temporary files (cli_common.h)
   const int exit_code = run_command_line(argc, argv);
   gramlite::cli::wait_if_interrupted();

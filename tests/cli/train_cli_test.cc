@@ -2,6 +2,8 @@
 // a SIGKILL, fine-tuning from torchvision and ONNX weights, and the sweep's table and plot.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "cli_test_util.h"
@@ -37,6 +39,42 @@ class TrainCliTest : public CliTest {
   }
   static constexpr const char* kSmall = " --arch mobilenet_v2 --alpha 0.35 --input-size 32 --batch 8 --threads 1 ";
 };
+
+// `gramlite` never loads libtorch: the training commands run in gramlite-train, beside it in the
+// build tree (src/cli/training_helper.h; tests/consumer checks the installed layout). Alone, it says
+// where it looked.
+TEST_F(TrainCliTest, TrainingCommandsRunInTheHelperAndOnlyItLoadsLibtorch) {
+  const fs::path light = GRAMLITE_EXECUTABLE;
+  const fs::path helper = light.parent_path() / "gramlite-train";
+  ASSERT_TRUE(fs::exists(helper)) << helper;
+  const CommandResult light_libraries = run_shell_command("ldd " + light.string());
+  ASSERT_EQ(light_libraries.exit_code, 0) << light_libraries.output;
+  EXPECT_EQ(light_libraries.output.find("libtorch"), std::string::npos) << light_libraries.output;
+  EXPECT_NE(run_shell_command("ldd " + helper.string()).output.find("libtorch"), std::string::npos);
+
+  // The real commands answer, with their own options.
+  EXPECT_NE(run_gramlite("train --help").output.find("--finetune"), std::string::npos);
+  EXPECT_NE(run_gramlite("prune --help").output.find("--structured"), std::string::npos);
+  EXPECT_NE(run_gramlite("sweep finetune --help").output.find("--fractions"), std::string::npos);
+
+  const fs::path alone = dir_ / "gramlite";
+  fs::copy_file(light, alone);
+  for (const char* args : {"train --help", "prune m.gramlite --data d -o o.gramlite --sparsity 0.5",
+                           "quantize m.gramlite --mode int8 --qat 1 --data d -o q.gramlite",
+                           "quantize m.gramlite --mode int8 --qat=1 --data d -o q.gramlite"}) {
+    const CommandResult r = run_shell_command(alone.string() + " " + args + " 2>&1");
+    EXPECT_EQ(r.exit_code, 4) << args << ": " << r.output;
+    EXPECT_NE(r.output.find("gramlite-train, which is neither at " + (dir_ / "gramlite-train").string()),
+              std::string::npos)
+        << args << ": " << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  }
+  // Commands that do not train still run alone, quantize without --qat among them.
+  EXPECT_EQ(run_shell_command(alone.string() + " version 2>&1").exit_code, 0);
+  const CommandResult calibrated = run_shell_command(alone.string() + " quantize --help 2>&1");
+  EXPECT_EQ(calibrated.exit_code, 0) << calibrated.output;
+  EXPECT_NE(calibrated.output.find("--calib"), std::string::npos) << calibrated.output;
+}
 
 TEST_F(TrainCliTest, BadFlagsAndDataGiveOneClearError) {
   const std::string data = tiles();

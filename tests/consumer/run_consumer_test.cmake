@@ -8,6 +8,17 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "install failed")
 endif()
 
+# The installed gramlite hands training commands to gramlite-train in the install's libexec folder
+# (src/cli/training_helper.h): `train --help` must show the real command's options, not fail.
+file(GLOB installed_helper "${WORK_DIR}/prefix/*/gramlite/gramlite-train")
+if(installed_helper AND NOT EMULATOR)
+  execute_process(COMMAND "${WORK_DIR}/prefix/bin/gramlite" train --help RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "--data")
+    message(FATAL_ERROR "the installed gramlite did not run 'train' through ${installed_helper} (exit ${rc}): ${out}${err}")
+  endif()
+endif()
+
 # The public API exposes no third-party type: no libtorch, ONNX/protobuf, OpenCV, OpenSlide,
 # FlatBuffers or CLI header may be included by an installed header.
 file(GLOB_RECURSE installed_headers "${WORK_DIR}/prefix/include/*.h")

@@ -21,11 +21,17 @@ fs::path scratch(const std::string& name) {
 }
 
 // True when no temporary folder of a write to `out` is left beside it (".out.tmp-<pid>-<n>",
-// base/atomic_file.h), nor inside it.
+// base/atomic_file.h), nor any temporary inside it. Beside it, only `out`'s own count: ctest runs
+// this file's other tests at the same time, writing their own folders next to this one.
 bool no_temporaries(const fs::path& out) {
-  for (const fs::path& folder : {out.parent_path(), out}) {
-    if (!fs::is_directory(folder)) continue;
-    for (const auto& entry : fs::directory_iterator(folder)) {
+  const std::string own_prefix = "." + out.filename().string() + ".tmp-";
+  if (fs::is_directory(out.parent_path())) {
+    for (const auto& entry : fs::directory_iterator(out.parent_path())) {
+      if (entry.path().filename().string().rfind(own_prefix, 0) == 0) return false;
+    }
+  }
+  if (fs::is_directory(out)) {
+    for (const auto& entry : fs::directory_iterator(out)) {
       if (entry.path().filename().string().find(".tmp-") != std::string::npos) return false;
     }
   }
