@@ -19,6 +19,8 @@
 #include <cstring>
 #include <iterator>
 
+#include "cli/training_helper.h"
+
 namespace {
 
 constexpr const char* kSettings[] = {"OMP_WAIT_POLICY=PASSIVE", "OPENBLAS_NUM_THREADS=1"};
@@ -34,8 +36,11 @@ bool has_variable(char** envp, const char* setting) {
 
 // Only the commands that may load libtorch's threads (quantize: --qat) pay for the second start.
 bool is_training_command(int argc, char** argv) {
-  return argc > 1 && (std::strcmp(argv[1], "train") == 0 || std::strcmp(argv[1], "sweep") == 0 ||
-                      std::strcmp(argv[1], "prune") == 0 || std::strcmp(argv[1], "quantize") == 0);
+  if (argc < 2) return false;
+  for (const char* training : gramlite::cli::kTrainingCommands) {
+    if (std::strcmp(argv[1], training) == 0) return true;
+  }
+  return std::strcmp(argv[1], "quantize") == 0;
 }
 
 // No allocation here: the C library is not initialised yet.

@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 bool needs_training_helper(int argc, char** argv) {
   if (argc < 2) return false;
   const std::string_view command = argv[1];
-  if (command == "train" || command == "sweep" || command == "prune") return true;
+  for (const char* training : kTrainingCommands) {
+    if (command == training) return true;
+  }
   if (command != "quantize") return false;
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];

@@ -14,6 +14,10 @@ namespace gramlite::cli {
 
 inline constexpr const char* kTrainingHelperName = "gramlite-train";
 
+// The commands that always train; `quantize` trains only with --qat. openmp_environment.cc reads
+// this list too.
+inline constexpr const char* kTrainingCommands[] = {"train", "sweep", "prune"};
+
 // Runs a command that needs libtorch in gramlite-train, replacing this process; returns nothing
 // when the command does not need it, and the exit code after printing one error line when the
 // helper cannot be found or started. Call it first in main(), before anything starts a thread or
